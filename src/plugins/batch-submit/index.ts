@@ -1,0 +1,5 @@
+/** Static registry of the batch-submit plugins (one file per plugin; a test checks files == registry). */
+import type { BatchSubmitPluginDef } from '../define.ts';
+
+/** Every batch-submit plugin. */
+export const BATCH_SUBMIT_PLUGINS: readonly BatchSubmitPluginDef[] = [];
