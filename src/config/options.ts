@@ -25,6 +25,8 @@ export interface OptionSpec<T> {
    * (APF's `condor_attributes.<attr>`).
    */
   readonly isMap?: boolean;
+  /** For `map` options: the INI name whose `<name>.<sub>` keys are collected, when it differs from the option's own name. */
+  readonly mapOf?: string;
   /** Converts the INI text; throws an Error whose message explains the problem. */
   parse(text: string): T;
 }
@@ -109,9 +111,15 @@ export const opt = {
   enum<const V extends string>(doc: string, values: readonly V[], def: V): OptionSpec<V> {
     return make('enum', doc, def, false, (t) => parseEnum(t, values), { values });
   },
-  /** Collects `<name>.<sub> = value` keys, in definition order. */
-  map(doc: string): OptionSpec<ReadonlyArray<readonly [string, string]>> {
-    return make<ReadonlyArray<readonly [string, string]>>('map', doc, [], false, () => [], { isMap: true });
+  /**
+   * Collects `<name>.<sub> = value` keys, in definition order. `iniName` lets a map sit beside a
+   * plain option of the same INI name (APF's `condor_attributes` and `condor_attributes.<attr>`).
+   */
+  map(doc: string, iniName?: string): OptionSpec<ReadonlyArray<readonly [string, string]>> {
+    return make<ReadonlyArray<readonly [string, string]>>('map', doc, [], false, () => [], {
+      isMap: true,
+      ...(iniName === undefined ? {} : { mapOf: iniName }),
+    });
   },
 } as const;
 
@@ -160,7 +168,7 @@ export function parseOptions<S extends OptionSpecs>(
     const fullKey = scope.prefix + name;
     if (spec.isMap === true) {
       const pairs: Array<readonly [string, string]> = [];
-      const pre = `${fullKey}.`;
+      const pre = `${scope.prefix}${spec.mapOf ?? name}.`;
       for (const [k, e] of entries ?? new Map<string, ResolvedEntry>()) {
         if (k.startsWith(pre) && k.length > pre.length) pairs.push([k.slice(pre.length), e.value]);
       }
