@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+/**
+ * The `apf` executable: a static table of commands, one place for signal handling and exit codes.
+ * Exit statuses: 0 success, 1 invalid configuration or failed check, 2 usage error, 3 internal
+ * error, 4 some queue's cycle failed (run-once), 130 interrupted twice.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { CliCommand, CliIo } from './command.ts';
+import { UsageError } from './common.ts';
+import { checkConfigCommand } from './commands/check-config.ts';
+import { listPluginsCommand } from './commands/list-plugins.ts';
+import { planCommand } from './commands/plan.ts';
+import { runOnceCommand } from './commands/run-once.ts';
+import { snapshotCommand } from './commands/snapshot.ts';
+import { describeError, isApfError } from '../errors.ts';
+
+/** Every command, in help order. */
+export const COMMANDS: readonly CliCommand[] = [
+  checkConfigCommand,
+  planCommand,
+  runOnceCommand,
+  snapshotCommand,
+  listPluginsCommand,
+];
+
+/** The package version (from package.json next to src/ or dist/). */
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'apf — a pilot factory for grid computing (AutoPyFactory-compatible)',
+    '',
+    'usage: apf <command> [options]   (apf <command> --help for details)',
+    '',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+  ].join('\n');
+}
+
+/** Finds the command whose (possibly multi-word) name starts `argv`. */
+export function findCommand(argv: readonly string[]): { command: CliCommand; rest: string[] } | undefined {
+  let best: { command: CliCommand; rest: string[] } | undefined;
+  for (const c of COMMANDS) {
+    const words = c.name.split(' ');
+    if (words.every((w, i) => argv[i] === w) && (best === undefined || words.length > best.command.name.split(' ').length)) {
+      best = { command: c, rest: argv.slice(words.length) };
+    }
+  }
+  return best;
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    io.stdout.write(help());
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    io.stdout.write(`apf ${version()}\n`);
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (found === undefined) {
+    io.stderr.write(`apf: unknown command "${argv.join(' ')}"\n\n${help()}`);
+    return 2;
+  }
+  const { command, rest } = found;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`apf ${command.name}: ${err.message}\n\nusage: ${command.usage}\n`);
+      return 2;
+    }
+    if (isApfError(err)) {
+      io.stderr.write(`apf ${command.name}: ${describeError(err)}\n`);
+      return err.code === 'APF_ERR_USAGE' ? 2 : 1;
+    }
+    io.stderr.write(`apf ${command.name}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 3;
+  }
+}
+
+/** True when this module is the process entry (also through the npm bin symlink). */
+function isEntry(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(`apf: ${sig} received, stopping (send again to force)\n`);
+    controller.abort(new Error(sig));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const io: CliIo = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`apf: fatal: ${String(err)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}

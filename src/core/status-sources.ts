@@ -1,0 +1,169 @@
+/**
+ * The shared status sources of a process: one WMS source per endpoint and one batch source per
+ * (schedd, pool), each shared by every queue whose plugin options give the same key. Fetches run
+ * in parallel with a deadline; a failed WMS fetch makes the source unavailable at once (APF's
+ * Panda plugin replaced its cache), a failed batch fetch keeps the last good snapshot until it
+ * passes `maxage` (APF's Condor plugin did the same).
+ */
+import { describeError } from '../errors.ts';
+import type { ApfConfig, QueueConfig } from '../config/types.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { SourceContext } from '../plugins/define.ts';
+import { findPlugin } from '../plugins/registry.ts';
+import type { BatchSnapshot, WmsSnapshot } from './info.ts';
+import type { SourceView } from './source-view.ts';
+
+/** What a slot needs of a source. */
+interface Fetcher<T> {
+  readonly sleepS: number;
+  readonly maxAgeS: number;
+  fetch(signal: AbortSignal): Promise<T>;
+}
+
+interface Slot<T extends { readonly at: number }> {
+  readonly source: Fetcher<T>;
+  readonly keepLastGood: boolean;
+  last: T | undefined;
+  lastError: string | undefined;
+  lastAttempt: number;
+  inflight: Promise<void> | undefined;
+}
+
+/** Options for {@link StatusSources}. */
+export interface StatusSourcesOptions {
+  readonly config: ApfConfig;
+  readonly logger: Logger;
+  /** The queues to serve (normally the enabled ones). */
+  readonly queues: readonly QueueConfig[];
+  readonly now?: () => number;
+}
+
+/** Builds and caches the shared sources; answers per-queue {@link SourceView}s. */
+export class StatusSources {
+  readonly #wms = new Map<string, Slot<WmsSnapshot>>();
+  readonly #batch = new Map<string, Slot<BatchSnapshot>>();
+  readonly #queueKeys = new Map<string, { wms: string | undefined; batch: string }>();
+  readonly #now: () => number;
+  readonly #log: Logger;
+
+  constructor(opts: StatusSourcesOptions) {
+    this.#now = opts.now ?? Date.now;
+    this.#log = opts.logger;
+    const wmsGroups = new Map<string, QueueConfig[]>();
+    const batchGroups = new Map<string, QueueConfig[]>();
+    const wmsFirst = new Map<string, QueueConfig>();
+    const batchFirst = new Map<string, QueueConfig>();
+    for (const q of opts.queues) {
+      let wmsKey: string | undefined;
+      if (q.wmsstatus !== undefined) {
+        const def = findPlugin('wmsstatus', q.wmsstatus.id);
+        if (def === undefined) throw new Error(`wmsstatus plugin ${q.wmsstatus.id} vanished from the registry`);
+        wmsKey = `${def.id}:${def.sourceKey(q.wmsstatus.options, opts.config.factory)}`;
+        push(wmsGroups, wmsKey, q);
+        if (!wmsFirst.has(wmsKey)) wmsFirst.set(wmsKey, q);
+      }
+      const bdef = findPlugin('batchstatus', q.batchstatus.id);
+      if (bdef === undefined) throw new Error(`batchstatus plugin ${q.batchstatus.id} vanished from the registry`);
+      const batchKey = `${bdef.id}:${bdef.sourceKey(q.batchstatus.options, opts.config.factory)}`;
+      push(batchGroups, batchKey, q);
+      if (!batchFirst.has(batchKey)) batchFirst.set(batchKey, q);
+      this.#queueKeys.set(q.name, { wms: wmsKey, batch: batchKey });
+    }
+    const ctx = (queues: QueueConfig[], plugin: string): SourceContext => ({
+      config: opts.config,
+      factory: opts.config.factory,
+      logger: opts.logger.child({ source: plugin }),
+      queues,
+      now: this.#now,
+    });
+    // As in APF, the first queue to use a shared source sets its options.
+    for (const [key, q] of wmsFirst) {
+      const def = findPlugin('wmsstatus', q.wmsstatus?.id ?? '');
+      if (def === undefined || q.wmsstatus === undefined) continue;
+      const source = def.createSource(q.wmsstatus.options, ctx(wmsGroups.get(key) ?? [], key));
+      this.#wms.set(key, newSlot(source, false));
+    }
+    for (const [key, q] of batchFirst) {
+      const def = findPlugin('batchstatus', q.batchstatus.id);
+      if (def === undefined) continue;
+      const source = def.createSource(q.batchstatus.options, ctx(batchGroups.get(key) ?? [], key));
+      this.#batch.set(key, newSlot(source, true));
+    }
+  }
+
+  /** Source keys of a queue. */
+  keysOf(queue: string): { wms: string | undefined; batch: string } | undefined {
+    return this.#queueKeys.get(queue);
+  }
+
+  /** Every WMS / batch source key. */
+  get wmsKeys(): string[] {
+    return [...this.#wms.keys()];
+  }
+  get batchKeys(): string[] {
+    return [...this.#batch.keys()];
+  }
+
+  /**
+   * Fetches every source that is due (older than its `sleep`), or all with `force`. Concurrent
+   * callers share one in-flight fetch per source. Never rejects: failures are recorded.
+   */
+  async refresh(signal: AbortSignal, force = false): Promise<void> {
+    const now = this.#now();
+    const jobs: Promise<void>[] = [];
+    for (const [key, slot] of this.#wms) jobs.push(this.#refreshSlot(key, slot, now, force, signal));
+    for (const [key, slot] of this.#batch) jobs.push(this.#refreshSlot(key, slot, now, force, signal));
+    await Promise.all(jobs);
+  }
+
+  async #refreshSlot<T extends { readonly at: number }>(
+    key: string,
+    slot: Slot<T>,
+    now: number,
+    force: boolean,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (slot.inflight !== undefined) return slot.inflight;
+    if (!force && slot.lastAttempt > 0 && now - slot.lastAttempt < slot.source.sleepS * 1000) return;
+    slot.lastAttempt = now;
+    slot.inflight = (async () => {
+      try {
+        slot.last = await slot.source.fetch(signal);
+        slot.lastError = undefined;
+      } catch (err) {
+        slot.lastError = describeError(err);
+        if (!slot.keepLastGood) slot.last = undefined;
+        this.#log.warn({ source: key, err: slot.lastError }, 'status source fetch failed');
+      } finally {
+        slot.inflight = undefined;
+      }
+    })();
+    return slot.inflight;
+  }
+
+  /** The WMS view of a source key. */
+  wmsView(key: string): SourceView<WmsSnapshot> {
+    return view(key, this.#wms.get(key));
+  }
+
+  /** The batch view of a source key. */
+  batchView(key: string): SourceView<BatchSnapshot> {
+    return view(key, this.#batch.get(key));
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list === undefined) m.set(k, [v]);
+  else list.push(v);
+}
+
+function newSlot<T extends { readonly at: number }>(source: Fetcher<T>, keepLastGood: boolean): Slot<T> {
+  return { source, keepLastGood, last: undefined, lastError: undefined, lastAttempt: 0, inflight: undefined };
+}
+
+function view<T extends { readonly at: number }>(key: string, slot: Slot<T> | undefined): SourceView<T> {
+  if (slot === undefined) return { available: false, key, reason: 'no such source' };
+  if (slot.last === undefined) return { available: false, key, reason: slot.lastError ?? 'never fetched' };
+  return { available: true, key, snapshot: slot.last, maxAgeMs: slot.source.maxAgeS * 1000 };
+}
