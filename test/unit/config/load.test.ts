@@ -1,0 +1,236 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.ts';
+import { formatProblem, type ConfigProblem } from '../../../src/config/types.ts';
+
+const FACTORY = `[Factory]
+factoryId = TEST-factory
+factoryAdminEmail = admin@example.org
+factoryUser = apf
+baseLogDir = /var/log/apf/logs/
+baseLogDirUrl = http://factory.example.org:25880
+wmsstatus.panda.sleep = 120
+batchstatus.condor.maxage = 600
+`;
+
+const QUEUES = `[DEFAULT]
+enabled = True
+wmsstatusplugin = Panda
+batchstatusplugin = Condor
+batchsubmitplugin = CondorLocal
+schedplugin = Ready, Scale, MaxPerCycle
+sched.scale.factor = 0.5
+sched.maxpercycle.maximum = 40
+executable = /usr/libexec/wrapper.sh
+wmsqueue = %(__name__)s_PANDA
+
+[ANALY_A]
+wmsqueue = ANALY_A
+apfqueue.sleep = 120
+
+[PROD_B]
+sched.maxpercycle.maximum = 10
+batchsubmit.condorlocal.environ = A=1
+`;
+
+/** Writes a config directory from {relative path: content}. */
+function configDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'apf-load-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+function errors(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  return problems.filter((p) => p.severity === 'error');
+}
+
+describe('config/load', () => {
+  it('loads a valid APF config with defaults, plugin options and [Factory] fallbacks', async () => {
+    const dir = configDir({ 'autopyfactory.conf': FACTORY, 'queues.conf': QUEUES });
+    const { config, problems } = await loadConfig({ dir });
+    expect(errors(problems).map(formatProblem)).toEqual([]);
+    if (config === undefined) throw new Error('no config');
+    expect(config.factory).toMatchObject({
+      factoryId: 'TEST-factory',
+      factoryUser: 'apf',
+      baseLogDir: '/var/log/apf/logs',
+      factorySleep: 30,
+      cleanlogsKeepdays: 14,
+      enablequeues: true,
+    });
+    expect([...config.queues.keys()]).toEqual(['ANALY_A', 'PROD_B']);
+    const a = config.queues.get('ANALY_A');
+    expect(a?.enabled).toBe(true);
+    expect(a?.sleep).toBe(120);
+    expect(a?.sched.map((c) => c.id)).toEqual(['Ready', 'Scale', 'MaxPerCycle']);
+    expect(a?.sched[1]?.options['factor']).toBe(0.5);
+    expect(a?.sched[2]?.options['maximum']).toBe(40);
+    expect(a?.wmsstatus?.options['sleep']).toBe(120); // from [Factory]
+    expect(a?.batchstatus.options['maxage']).toBe(600); // from [Factory]
+    const b = config.queues.get('PROD_B');
+    expect(b?.sleep).toBe(360);
+    expect(b?.wmsqueue).toBe('PROD_B_PANDA'); // %(__name__)s, APF (Python 2) semantics
+    expect(b?.sched[2]?.options['maximum']).toBe(10);
+    expect(config.mappings.get('CONDORBATCHSTATUS-JOBSTATUS2INFO')?.get('5')).toBe('pending');
+    expect(config.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.isFrozen(config.factory)).toBe(true);
+  });
+
+  it('reports every problem at once, each with file:line, section and key', async () => {
+    const dir = configDir({
+      'autopyfactory.conf': `[Factory]\nfactoryAdminEmail = a@b\nbaseLogDir = /x\nbaseLogDirUrl = http://h\nfactory.sleep = often\n`,
+      'queues.conf': `[Q1]
+enabled = True
+schedplugin = Ready, MaxPerCycel
+batchstatusplugin = Condor
+batchsubmitplugin = CondorLocal
+executable = /bin/true
+sched.maxpercycle.maximum = ten
+
+[Q2]
+enabled = yes please
+schedplugin = Ready
+batchsubmitplugin = CondorLocal
+executable = %(missing)s
+
+[Q3]
+enabled = True
+schedplugin = Fixed
+batchstatusplugin = Condor
+batchsubmitplugin = CondorLocal
+executable = %(a)s
+a = %(b)s
+b = %(a)s
+`,
+    });
+    const { config, problems } = await loadConfig({ dir });
+    expect(config).toBeUndefined();
+    const errs = errors(problems);
+    const find = (section: string | undefined, key: string | undefined) => errs.find((p) => p.section === section && p.key === key);
+    const queues = join(dir, 'queues.conf');
+    const factory = join(dir, 'autopyfactory.conf');
+    expect(find('Factory', 'factoryId')).toMatchObject({ file: factory, message: 'missing mandatory key' });
+    expect(find('Factory', 'factory.sleep')).toMatchObject({ file: factory, line: 5 });
+    const unknown = find('Q1', 'schedplugin');
+    expect(unknown).toMatchObject({ code: 'APF_ERR_PLUGIN_UNKNOWN', file: queues, line: 3 });
+    expect(unknown?.message).toContain('MaxPerCycel');
+    expect(unknown?.message).toContain('MaxPerCycle'); // lists the known ones
+    expect(find('Q2', 'enabled')).toMatchObject({ file: queues, line: 10 });
+    expect(find('Q2', 'batchstatusplugin')?.message).toContain('missing mandatory key');
+    expect(find('Q2', 'executable')).toMatchObject({ code: 'APF_ERR_CONFIG_INTERPOLATION', file: queues, line: 13 });
+    expect(errs.some((p) => p.section === 'Q3' && p.code === 'APF_ERR_CONFIG_INTERPOLATION')).toBe(true);
+    // keys of plugins that are not in the chain are not checked (APF configs carry many such keys)
+    expect(errs.some((p) => p.section === 'Q1' && p.key === 'sched.maxpercycle.maximum')).toBe(false);
+  });
+
+  it('warns, and does not silently skip, a queue without "enabled"; its errors become warnings', async () => {
+    const dir = configDir({
+      'autopyfactory.conf': FACTORY,
+      'queues.conf': `[NOFLAG]\nschedplugin = Ready\nbatchstatusplugin = Condor\nbatchsubmitplugin = CondorLocal\nexecutable = /bin/true\n\n[OFF]\nenabled = False\nschedplugin = Nope\nbatchstatusplugin = Condor\nbatchsubmitplugin = CondorLocal\n`,
+    });
+    const { config, problems } = await loadConfig({ dir });
+    expect(errors(problems)).toEqual([]);
+    expect(config?.queues.get('NOFLAG')?.enabled).toBe(false);
+    const warn = problems.find((p) => p.section === 'NOFLAG' && p.key === 'enabled');
+    expect(warn?.severity).toBe('warning');
+    expect(warn?.message).toContain('no "enabled" key');
+    expect(problems.find((p) => p.section === 'OFF' && p.code === 'APF_ERR_PLUGIN_UNKNOWN')?.severity).toBe('warning');
+  });
+
+  it('merges queues.d over queues.conf and later queueConf sources over earlier ones', async () => {
+    const dir = configDir({
+      'autopyfactory.conf': `${FACTORY}queueConf = base.conf, override.conf\n`,
+      'base.conf': `[Q]\nenabled = True\nschedplugin = Fixed\nsched.fixed.pilotspercycle = 1\nbatchstatusplugin = Condor\nbatchsubmitplugin = CondorLocal\nexecutable = /bin/true\n`,
+      'override.conf': `[Q]\nsched.fixed.pilotspercycle = 2\n`,
+      'queues.d/10-a.conf': `[DEFAULT]\napfqueue.sleep = 77\n[Q]\nwmsqueue = FROM_DIR\n`,
+    });
+    const { config, problems } = await loadConfig({ dir });
+    expect(errors(problems)).toEqual([]);
+    const q = config?.queues.get('Q');
+    expect(q?.sched[0]?.options['pilotspercycle']).toBe(2);
+    expect(q?.wmsqueue).toBe('FROM_DIR');
+    expect(q?.sleep).toBe(77);
+    expect(config?.sources).toEqual([
+      join(dir, 'autopyfactory.conf'),
+      join(dir, 'base.conf'),
+      join(dir, 'override.conf'),
+      join(dir, 'queues.d/10-a.conf'),
+    ]);
+  });
+
+  describe('http sources', () => {
+    let server: Server;
+    let base = '';
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        if (req.url === '/queues.conf') {
+          res.end(`[REMOTE]\nenabled = True\nschedplugin = Null\nbatchstatusplugin = Condor\nbatchsubmitplugin = CondorLocal\nexecutable = /bin/true\n`);
+        } else {
+          res.statusCode = 404;
+          res.end('not found');
+        }
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const addr = server.address();
+      base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+    it('reads http(s) queueConf sources', async () => {
+      const dir = configDir({ 'autopyfactory.conf': `${FACTORY}queueConf = ${base}/queues.conf\n` });
+      const { config, problems } = await loadConfig({ dir });
+      expect(errors(problems)).toEqual([]);
+      expect(config?.queues.get('REMOTE')?.sched[0]?.id).toBe('Null');
+    });
+
+    it('names the URL and status of a failing source', async () => {
+      const dir = configDir({ 'autopyfactory.conf': `${FACTORY}queueConf = ${base}/missing.conf\n` });
+      const { config, problems } = await loadConfig({ dir });
+      expect(config).toBeUndefined();
+      expect(errors(problems)[0]).toMatchObject({ code: 'APF_ERR_CONFIG_SOURCE' });
+      expect(errors(problems)[0]?.message).toContain('/missing.conf: HTTP 404');
+    });
+  });
+
+  it('reads auth.conf, proxy.conf, monitor.conf and overlays mappings.conf on the built-in tables', async () => {
+    const dir = configDir({
+      'autopyfactory.conf': FACTORY,
+      'queues.conf': `[Q]\nenabled = True\nschedplugin = Null\nbatchstatusplugin = Condor\nbatchsubmitplugin = CondorLocal\nexecutable = /bin/true\nmonitorsection = apfmon\n`,
+      'auth.conf': `[DEFAULT]\nplugin = X509\n[atlas-production]\nx509.proxyfile = ~/prodProxy\n`,
+      'proxy.conf': `[old-profile]\nproxyfile = /tmp/oldProxy\n`,
+      'monitor.conf': `[apfmon]\nmonitorplugin = APF\nmonitorURL = http://apfmon.example.org/api\n`,
+      'mappings.conf': `[CONDORBATCHSTATUS-JOBSTATUS2INFO]\n5 = done\n`,
+    });
+    const { config, problems } = await loadConfig({ dir });
+    expect(errors(problems)).toEqual([]);
+    expect(config?.auth.get('atlas-production')?.proxyfile).toBe(`${process.env['HOME'] ?? ''}/prodProxy`);
+    expect(config?.auth.get('old-profile')?.proxyfile).toBe('/tmp/oldProxy');
+    expect(config?.monitors.get('apfmon')?.url).toBe('http://apfmon.example.org/api');
+    expect(config?.mappings.get('CONDORBATCHSTATUS-JOBSTATUS2INFO')?.get('5')).toBe('done');
+    expect(config?.mappings.get('CONDORBATCHSTATUS-JOBSTATUS2INFO')?.get('1')).toBe('pending');
+    // the effective (printable) view is not ~-expanded, like Python's cp.items()
+    expect(config?.effective.auth.find((s) => s.name === 'atlas-production')?.entries.get('x509.proxyfile')?.value).toBe('~/prodProxy');
+  });
+
+  it('rejects a queue naming a monitor section that does not exist', async () => {
+    const dir = configDir({
+      'autopyfactory.conf': FACTORY,
+      'queues.conf': `[Q]\nenabled = True\nschedplugin = Null\nbatchstatusplugin = Condor\nbatchsubmitplugin = CondorLocal\nexecutable = /bin/true\nmonitorsection = nowhere\n`,
+    });
+    const { problems } = await loadConfig({ dir });
+    expect(errors(problems)[0]).toMatchObject({ section: 'Q', key: 'monitorsection', line: 7 });
+  });
+
+  it('fails with a clear error when the directory has no autopyfactory.conf', async () => {
+    const dir = configDir({});
+    const { config, problems } = await loadConfig({ dir });
+    expect(config).toBeUndefined();
+    expect(errors(problems)[0]?.message).toContain('autopyfactory.conf: no such file');
+  });
+});
