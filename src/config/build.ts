@@ -49,7 +49,11 @@ function expanded(entries: ReadonlyMap<string, ResolvedEntry>): ReadonlyMap<stri
 
 function buildFactory(section: ResolvedSection | undefined): { factory: FactorySettings; problems: ConfigProblem[] } {
   const entries = expanded(section?.entries ?? EMPTY);
-  const parsed = parseOptions(FACTORY_OPTIONS, (k) => entries.get(k), { section: 'Factory', prefix: '' });
+  const parsed = parseOptions(FACTORY_OPTIONS, (k) => entries.get(k), {
+    section: 'Factory',
+    prefix: '',
+    ...(section === undefined ? {} : { location: section.location }),
+  });
   const v = parsed.values;
   const problems = section === undefined ? [] : [...parsed.problems];
   const factory: FactorySettings = {
@@ -70,7 +74,7 @@ function buildFactory(section: ResolvedSection | undefined): { factory: FactoryS
 }
 
 /** Whether a queue section is enabled (APF: a missing `enabled` is false, with our warning). */
-function isEnabled(section: ResolvedSection, factory: FactorySettings, problems: ConfigProblem[]): boolean {
+function isEnabled(section: ResolvedSection, factory: FactorySettings, problems: ConfigProblem[]): boolean | 'invalid' {
   const e = section.entries.get('enabled');
   if (e === undefined) {
     problems.push({
@@ -84,10 +88,11 @@ function isEnabled(section: ResolvedSection, factory: FactorySettings, problems:
     });
     return false;
   }
-  let on = false;
+  let on: boolean | 'invalid';
   try {
     on = parseBool(e.value);
   } catch (err) {
+    on = 'invalid';
     problems.push({
       severity: 'error',
       code: 'APF_ERR_CONFIG_INVALID',
@@ -98,19 +103,21 @@ function isEnabled(section: ResolvedSection, factory: FactorySettings, problems:
       key: 'enabled',
     });
   }
-  return on && factory.enablequeues;
+  return on === 'invalid' ? on : on && factory.enablequeues;
 }
 
 function buildQueue(
   section: ResolvedSection,
   factory: FactorySettings,
   factoryEntries: ReadonlyMap<string, ResolvedEntry>,
-): { queue: QueueConfig | undefined; problems: ConfigProblem[] } {
+): { queue: QueueConfig | undefined; problems: ConfigProblem[]; severity: ProblemSeverity } {
   const problems: ConfigProblem[] = [];
-  const enabled = isEnabled(section, factory, problems);
-  const severity: ProblemSeverity = enabled ? 'error' : 'warning';
+  const flag = isEnabled(section, factory, problems);
+  const enabled = flag === true;
+  // an unreadable `enabled` fails the load anyway: report the rest as errors too
+  const severity: ProblemSeverity = flag === false ? 'warning' : 'error';
   const entries = expanded(section.entries);
-  const parsed = parseOptions(QUEUE_OPTIONS, (k) => entries.get(k), { section: section.name, prefix: '' });
+  const parsed = parseOptions(QUEUE_OPTIONS, (k) => entries.get(k), { section: section.name, prefix: '', location: section.location });
   problems.push(...parsed.problems.filter((p) => p.key !== 'enabled').map((p) => ({ ...p, severity })));
   const v = parsed.values;
   const located = (key: string, message: string): ConfigProblem => {
@@ -153,7 +160,7 @@ function buildQueue(
     });
   }
   if (sched.includes(undefined) || batchstatus === undefined || batchsubmit === undefined) {
-    return { queue: undefined, problems };
+    return { queue: undefined, problems, severity };
   }
   const queue: QueueConfig = {
     name: section.name,
@@ -172,7 +179,7 @@ function buildQueue(
     arguments: v['executable.arguments'],
     raw: entries,
   };
-  return { queue, problems };
+  return { queue, problems, severity };
 }
 
 function value(s: ResolvedSection, key: string): string | undefined {
@@ -199,7 +206,7 @@ export function buildConfig(input: BuildInput): { config: ApfConfig; problems: C
     const r = buildQueue(section, factory, factory.raw);
     problems.push(...r.problems);
     if (r.queue !== undefined) queues.set(section.name, r.queue);
-    if (r.queue?.enabled !== true) disabled.add(section.name);
+    if (r.severity === 'warning') disabled.add(section.name);
   }
   // Interpolation failures in disabled queues do not stop the factory (APF never read them).
   for (let i = 0; i < input.earlierProblems.length; i++) {

@@ -167,6 +167,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadR
     earlierProblems: problems,
   });
   problems.push(...built.problems);
+  // file order: by file (in the order read), then line; problems without a place last
+  const fileRank = new Map(built.config.sources.map((f, i) => [f, i]));
+  problems.sort(
+    (a, b) =>
+      (fileRank.get(a.file ?? '') ?? Number.MAX_SAFE_INTEGER) - (fileRank.get(b.file ?? '') ?? Number.MAX_SAFE_INTEGER) ||
+      (a.line ?? 0) - (b.line ?? 0),
+  );
   const failed = problems.some((p) => p.severity === 'error');
   const warnings = problems.filter((p) => p.severity === 'warning');
   return { config: failed ? undefined : Object.freeze({ ...built.config, warnings }), problems };

@@ -4,7 +4,7 @@
  * APF's conventions (`None`/`none` = unset, configparser booleans, comma lists), and reports every
  * bad value with file:line, section and key. The same table feeds `apf list-plugins`.
  */
-import type { ConfigProblem, ResolvedEntry } from './types.ts';
+import type { ConfigProblem, ResolvedEntry, SourceLocation } from './types.ts';
 
 /** Value kinds, shown by `apf list-plugins`. */
 export type OptionKind = 'int' | 'float' | 'bool' | 'string' | 'list' | 'enum' | 'map';
@@ -142,6 +142,8 @@ export interface OptionScope {
   readonly section: string;
   /** Key prefix including the trailing dot (`sched.maxpercycle.`), or `''`. */
   readonly prefix: string;
+  /** Where the section starts: missing mandatory keys are reported there. */
+  readonly location?: SourceLocation;
 }
 
 /** Result of {@link parseOptions}: values are complete even when problems were found (defaults used). */
@@ -184,7 +186,11 @@ export function parseOptions<S extends OptionSpecs>(
           message: entry === undefined ? 'missing mandatory key' : 'mandatory key is None',
           section: scope.section,
           key: fullKey,
-          ...(entry === undefined ? {} : { file: entry.file, line: entry.line }),
+          ...(entry !== undefined
+            ? { file: entry.file, line: entry.line }
+            : scope.location === undefined
+              ? {}
+              : { file: scope.location.file, line: scope.location.line }),
         });
       }
       values[name] = spec.default;

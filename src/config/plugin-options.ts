@@ -78,7 +78,7 @@ export function resolvePluginChoice(
     lookup =
       family === 'sched' ? (k) => entries.get(k) : (k) => entries.get(k) ?? factoryEntries.get(k);
   }
-  const parsed = parseOptions(def.options, lookup, { section: site.section, prefix }, slice);
+  const parsed = parseOptions(def.options, lookup, { section: site.section, prefix, ...(site.entry === undefined ? {} : { location: site.entry }) }, slice);
   const problems: ConfigProblem[] = parsed.problems.map((p) => (p.severity === 'error' ? { ...p, severity: site.severity } : p));
   problems.push(...unknownKeyWarnings(def, slice, prefix, site.section));
   return { choice: Object.freeze({ id: def.id, options: Object.freeze(parsed.values) }), def, problems };

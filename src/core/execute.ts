@@ -80,7 +80,7 @@ export async function executeDecision(rt: QueueRuntime, decision: Decision, opts
     const report = await rt.submitter.retire({ n: -decision.submit, jobs: opts.jobs, now: opts.now }, opts.signal);
     return done('retired', { removed: report.removed });
   } catch (err) {
-    const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : null;
+    const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : null;
     return done('failed', { error: describeError(err), errorCode: code });
   }
 }

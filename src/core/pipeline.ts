@@ -85,7 +85,7 @@ export function decide(d: DecideInput): Decision {
   const input = schedInput(d);
   let n = 0;
   let msg = '';
-  let steps: readonly SchedStep[] = [];
+  let steps: readonly SchedStep[];
   let failure: string | null = null;
   try {
     const r = runChain(d.chain, input);

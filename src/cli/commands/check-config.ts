@@ -1,7 +1,7 @@
 /** `apf check-config`: validate the configuration, or print the effective sections. */
 import type { CliCommand } from '../command.ts';
 import { CONFIG_OPTION, UsageError, loadOrReport, parse } from '../common.ts';
-import type { ApfConfig, ResolvedSection } from '../../config/types.ts';
+import type { ApfConfig } from '../../config/types.ts';
 
 const FAMILIES = ['factory', 'queues', 'auth', 'monitor', 'mappings'] as const;
 type Family = (typeof FAMILIES)[number];
@@ -10,7 +10,7 @@ type Family = (typeof FAMILIES)[number];
 export function effectiveJson(config: ApfConfig, families: readonly Family[]): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const f of families) {
-    for (const s of config.effective[f] as readonly ResolvedSection[]) {
+    for (const s of config.effective[f]) {
       const entries: Record<string, string> = {};
       for (const [k, e] of s.entries) entries[k] = e.value;
       out[s.name] = entries;

@@ -29,7 +29,7 @@ export function pluginKeys(family: PluginFamily, def: AnyPluginDef): ListedKey[]
 function show(v: unknown): string {
   if (v === undefined) return 'unset';
   if (Array.isArray(v)) return v.length === 0 ? '(empty)' : v.join(', ');
-  return String(v);
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
 }
 
 export const listPluginsCommand: CliCommand = {
