@@ -1,4 +1,5 @@
 /** Helpers shared by CLI commands: argument parsing, config loading with problem output. */
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { formatProblem, type ApfConfig } from '../config/types.ts';
@@ -32,7 +33,7 @@ export const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const
  */
 export async function loadOrReport(dir: string | undefined, io: CliIo, quietWarnings = false): Promise<ApfConfig | undefined> {
   const resolved = dir ?? io.env['APF_CONFIG_DIR'];
-  const result = await loadConfig({ ...(resolved === undefined ? {} : { dir: resolved }), signal: io.signal });
+  const result = await loadConfig({ ...(resolved === undefined ? {} : { dir: resolve(io.cwd, resolved) }), signal: io.signal });
   for (const p of result.problems) {
     if (p.severity === 'error' || !quietWarnings) io.stderr.write(`${formatProblem(p)}\n`);
   }

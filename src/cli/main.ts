@@ -13,6 +13,7 @@ import { listPluginsCommand } from './commands/list-plugins.ts';
 import { planCommand } from './commands/plan.ts';
 import { runOnceCommand } from './commands/run-once.ts';
 import { snapshotCommand } from './commands/snapshot.ts';
+import { simPandaCommand } from './commands/sim-panda.ts';
 import { describeError, isApfError } from '../errors.ts';
 
 /** Every command, in help order. */
@@ -22,6 +23,7 @@ export const COMMANDS: readonly CliCommand[] = [
   runOnceCommand,
   snapshotCommand,
   listPluginsCommand,
+  simPandaCommand,
 ];
 
 /** The package version (from package.json next to src/ or dist/). */

@@ -5,7 +5,8 @@
  * Every problem of every file is collected; the load fails only after all were found.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { ApfError } from '../errors.ts';
 import { parseIni, type IniDocument } from './ini.ts';
 import { mergeSources, resolveSection } from './interpolate.ts';
 import { listConfDir, readSource, resolveSpec, type SourceFetchOptions } from './sources.ts';
@@ -66,7 +67,7 @@ async function readFamily(
         severity: 'error',
         code: 'APF_ERR_CONFIG_SOURCE',
         message: err instanceof Error ? err.message : String(err),
-        file: resolveSpec(spec, dir),
+        file: err instanceof ApfError && typeof err.details['file'] === 'string' ? err.details['file'] : resolveSpec(spec, dir),
       });
     }
   }
@@ -80,7 +81,7 @@ async function readFamily(
           inputs.push({ text: src.text, file: src.file });
           sources.push(src.file);
         } catch (err) {
-          problems.push({ severity: 'error', code: 'APF_ERR_CONFIG_SOURCE', message: String(err), file: f });
+          problems.push({ severity: 'error', code: 'APF_ERR_CONFIG_SOURCE', message: err instanceof Error ? err.message : String(err), file: f });
         }
       }
       const parsed = parseIni(inputs);
@@ -111,7 +112,7 @@ function factoryValue(factory: ResolvedSection | undefined, key: string): string
  * returned with file:line, section and key, and `config` is undefined when any is an error.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadResult> {
-  const dir = options.dir ?? defaultConfigDir();
+  const dir = resolve(options.dir ?? defaultConfigDir());
   const problems: ConfigProblem[] = [];
   const fetch: SourceFetchOptions = {
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

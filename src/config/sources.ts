@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApfError } from '../errors.ts';
-import { httpGet } from '../util/http.ts';
+import { httpGet, redactUrl } from '../util/http.ts';
 
 /** A source read into memory. */
 export interface SourceText {
@@ -62,12 +62,7 @@ export function resolveSpec(spec: string, dir: string): string {
   return isAbsolute(p) ? p : resolve(dir, p);
 }
 
-/** Removes `user:password@` from a URL for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(https?:\/\/)[^@/]*@/i, '$1');
-}
-
-/** Reads one source. Rejects with `APF_ERR_CONFIG_SOURCE` naming the source and why. */
+/** Reads one source. Rejects with `APF_ERR_CONFIG_SOURCE` saying why (`details.file` names the source). */
 export async function readSource(spec: string, dir: string, options: SourceFetchOptions = {}): Promise<SourceText> {
   const target = resolveSpec(spec, dir);
   if (isUrl(target)) {
@@ -79,20 +74,24 @@ export async function readSource(spec: string, dir: string, options: SourceFetch
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
       if (res.status < 200 || res.status > 299) {
-        throw new ApfError('APF_ERR_CONFIG_SOURCE', `${shown}: HTTP ${res.status}`);
+        throw new ApfError('APF_ERR_CONFIG_SOURCE', `HTTP ${res.status}`, { details: { file: shown } });
       }
       return { file: shown, text: res.body };
     } catch (err) {
       if (err instanceof ApfError && err.code === 'APF_ERR_CONFIG_SOURCE') throw err;
-      throw new ApfError('APF_ERR_CONFIG_SOURCE', `${shown}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new ApfError('APF_ERR_CONFIG_SOURCE', err instanceof Error ? err.message : String(err), {
+        cause: err,
+        details: { file: shown },
+      });
     }
   }
   try {
     return { file: target, text: await readFile(target, 'utf8') };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ApfError('APF_ERR_CONFIG_SOURCE', `${target}: ${code === 'ENOENT' ? 'no such file' : String(code ?? err)}`, {
+    throw new ApfError('APF_ERR_CONFIG_SOURCE', code === 'ENOENT' ? 'no such file' : String(code ?? err), {
       cause: err,
+      details: { file: target },
     });
   }
 }

@@ -84,10 +84,10 @@ export async function runCommand(
     }
     if (why === 'abort') throw new ApfError('APF_ERR_ABORTED', `${file}: cancelled`, { details: { command } });
     if (result.failed && result.exitCode === undefined && result.signal === undefined) {
-      throw new ApfError('APF_ERR_COMMAND_FAILED', `${file} could not be run: ${result.shortMessage}`, {
-        cause: result.cause,
-        details: { command },
-      });
+      const errno = (result.cause as NodeJS.ErrnoException | undefined)?.code;
+      const why =
+        errno === 'ENOENT' ? 'command not found (is it on PATH?)' : errno === 'EACCES' ? 'permission denied' : (errno ?? 'spawn failed');
+      throw new ApfError('APF_ERR_COMMAND_FAILED', `${file}: ${why}`, { cause: result.cause, details: { command } });
     }
     return {
       command,
