@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   APF_ERR_SNAPSHOT_INVALID: 'a plan snapshot file is invalid',
   APF_ERR_SIM: 'a simulator was given bad input',
   APF_ERR_ABORTED: 'the operation was cancelled',
+  APF_ERR_LEASE_LOST: 'the queue lease was lost or its local deadline passed: nothing more is submitted',
+  APF_ERR_FENCED: 'a state write carried a stale fencing token and was rejected',
+  APF_ERR_REDIS: 'Redis could not be reached or answered with an error',
 } as const;
 
 /** One of the documented error codes. */

@@ -6,12 +6,13 @@
 import { createHash } from 'node:crypto';
 import { FACTORY_OPTIONS, QUEUE_OPTIONS } from './factory-schema.ts';
 import { builtInMappings, freezeMappings } from './mappings.ts';
-import { parseBool, parseOptions } from './options.ts';
+import { parseBool, parseOptions, type OptionValues } from './options.ts';
 import { resolvePluginChoice, type ChoiceSite } from './plugin-options.ts';
 import { expandUser } from './sources.ts';
 import type {
   ApfConfig,
   AuthProfile,
+  ClusterSettings,
   ConfigProblem,
   FactorySettings,
   MonitorSection,
@@ -47,6 +48,40 @@ function expanded(entries: ReadonlyMap<string, ResolvedEntry>): ReadonlyMap<stri
   return out;
 }
 
+/** Cluster settings from parsed [Factory] values. */
+function clusterSettings(v: OptionValues<typeof FACTORY_OPTIONS>): ClusterSettings {
+  return {
+    redis: {
+      url: v['redis.url'],
+      username: v['redis.username'],
+      passwordFile: v['redis.password_file'],
+      tls: { ca: v['redis.tls.ca'], cert: v['redis.tls.cert'], key: v['redis.tls.key'] },
+      sentinels: v['redis.sentinels'],
+      sentinelMaster: v['redis.sentinel.master'],
+      sentinelPasswordFile: v['redis.sentinel.password_file'],
+      commandTimeoutMs: Math.round(v['redis.timeout'] * 1000),
+    },
+    instanceId: v['instance.id'],
+    stateDir: v['state.dir'],
+    prefix: v['cluster.prefix'],
+    concurrency: v['cluster.concurrency'],
+    leaseTtlMs: Math.round(v['cluster.lease_ttl'] * 1000),
+    heartbeatMs: Math.round(v['cluster.heartbeat'] * 1000),
+    deadAfterMs: Math.round(v['cluster.dead_after'] * 1000),
+    offlineGraceMs: Math.round(v['cluster.offline_grace'] * 1000),
+    history: v['cluster.history'],
+    reconcileIntervalMs: Math.round(v['cluster.reconcile_interval'] * 1000),
+    lockDurationMs: Math.round(v['cluster.lock_duration'] * 1000),
+    stalledIntervalMs: Math.round(v['cluster.stalled_interval'] * 1000),
+    shutdownTimeoutMs: Math.round(v['cluster.shutdown_timeout'] * 1000),
+  };
+}
+
+/** Cluster settings with every default (for tests and tools that build settings by hand). */
+export function defaultClusterSettings(): ClusterSettings {
+  return clusterSettings(parseOptions(FACTORY_OPTIONS, () => undefined, { section: 'Factory', prefix: '' }).values);
+}
+
 function buildFactory(section: ResolvedSection | undefined): { factory: FactorySettings; problems: ConfigProblem[] } {
   const entries = expanded(section?.entries ?? EMPTY);
   const parsed = parseOptions(FACTORY_OPTIONS, (k) => entries.get(k), {
@@ -68,6 +103,7 @@ function buildFactory(section: ResolvedSection | undefined): { factory: FactoryS
     baseLogDirUrl: v.baseLogDirUrl.replace(/\/+$/, ''),
     cleanlogsKeepdays: v['cleanlogs.keepdays'],
     maxPerFactory: v['maxperfactory.maximum'],
+    cluster: clusterSettings(v),
     raw: entries,
   };
   return { factory, problems };

@@ -32,6 +32,31 @@ export const FACTORY_OPTIONS = {
   'logserver.allowrobots': opt.bool('Let robots index the log server', false),
   'cleanlogs.keepdays': opt.int('Days of pilot logs kept (queues may override)', 14, { min: 0 }),
   'maxperfactory.maximum': opt.optInt('Cap on pending+running pilots of the whole factory (MaxPerFactory)'),
+
+  // --- apf additions: the cluster (docs/operations.md) ---
+  'redis.url': opt.optString('Redis URL (redis:// or rediss://); $APF_REDIS_URL overrides; unset = private embedded redis-server'),
+  'redis.username': opt.optString('Redis ACL user'),
+  'redis.password_file': opt.optString('File holding the Redis password (never put it in the config)'),
+  'redis.tls.ca': opt.optString('CA bundle for rediss://'),
+  'redis.tls.cert': opt.optString('Client certificate for rediss://'),
+  'redis.tls.key': opt.optString('Client key for rediss://'),
+  'redis.sentinels': opt.list('Sentinel host:port list (Redis through Sentinel)'),
+  'redis.sentinel.master': opt.string('Sentinel master name', 'mymaster'),
+  'redis.sentinel.password_file': opt.optString('File holding the Sentinels\' password'),
+  'redis.timeout': opt.float('Deadline of one Redis command (s)', 5, { min: 0.05 }),
+  'instance.id': opt.optString('Stable instance id (default: the hostname); --instance overrides'),
+  'state.dir': opt.string('State directory (embedded Redis data)', '/var/lib/apf'),
+  'cluster.prefix': opt.string('Prefix of every Redis key of this cluster', 'apf'),
+  'cluster.concurrency': opt.int('Queue cycles one instance runs at once', 16, { min: 1 }),
+  'cluster.lease_ttl': opt.float('Queue lease TTL (s); a dead holder\'s queue is free after it', 30, { min: 0.2 }),
+  'cluster.heartbeat': opt.float('Instance heartbeat period (s)', 10, { min: 0.05 }),
+  'cluster.dead_after': opt.float('An instance without heartbeat for this long is offline (s)', 30, { min: 0.1 }),
+  'cluster.offline_grace': opt.float('Pilot counts of an offline instance keep counting this long (s)', 7200, { min: 0 }),
+  'cluster.history': opt.int('Cycle records kept per queue', 500, { min: 1 }),
+  'cluster.reconcile_interval': opt.float('How often the reconciler re-checks the schedulers (s)', 60, { min: 0.1 }),
+  'cluster.lock_duration': opt.float('BullMQ job lock duration (s)', 30, { min: 0.1 }),
+  'cluster.stalled_interval': opt.float('BullMQ stalled-job check period (s)', 30, { min: 0.1 }),
+  'cluster.shutdown_timeout': opt.float('On SIGTERM, time to finish in-flight cycles (s)', 60, { min: 0 }),
 } as const;
 
 /** Keys every queue section may carry (the plugin keys are read by the plugins). */

@@ -82,8 +82,44 @@ export interface FactorySettings {
   readonly cleanlogsKeepdays: number;
   /** `maxperfactory.maximum` (MaxPerFactory). */
   readonly maxPerFactory: number | undefined;
+  /** Redis and cluster settings (apf additions). */
+  readonly cluster: ClusterSettings;
   /** Every effective key of `[Factory]` (plugins fall back to these, e.g. `wmsstatus.panda.sleep`). */
   readonly raw: ReadonlyMap<string, ResolvedEntry>;
+}
+
+/** How to reach Redis. Passwords are never in the config: only the files that hold them. */
+export interface RedisSettings {
+  /** `redis.url`; undefined = embedded private redis-server (unless sentinels are set). */
+  readonly url: string | undefined;
+  readonly username: string | undefined;
+  readonly passwordFile: string | undefined;
+  readonly tls: { readonly ca: string | undefined; readonly cert: string | undefined; readonly key: string | undefined };
+  /** Sentinel `host:port` list; empty = no Sentinel. */
+  readonly sentinels: readonly string[];
+  readonly sentinelMaster: string;
+  readonly sentinelPasswordFile: string | undefined;
+  /** Per-command deadline, ms. */
+  readonly commandTimeoutMs: number;
+}
+
+/** Cluster tuning (all durations in ms). */
+export interface ClusterSettings {
+  readonly redis: RedisSettings;
+  /** `instance.id`, if set. */
+  readonly instanceId: string | undefined;
+  readonly stateDir: string;
+  readonly prefix: string;
+  readonly concurrency: number;
+  readonly leaseTtlMs: number;
+  readonly heartbeatMs: number;
+  readonly deadAfterMs: number;
+  readonly offlineGraceMs: number;
+  readonly history: number;
+  readonly reconcileIntervalMs: number;
+  readonly lockDurationMs: number;
+  readonly stalledIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
 }
 
 /** The plugin chosen for one role of a queue, with its parsed options. */

@@ -18,6 +18,7 @@ import type {
 } from '../../../../src/config/types.ts';
 import type { BatchSubmitPluginDef, SubmitContext } from '../../../../src/plugins/define.ts';
 import type { Logger } from '../../../../src/logging/logger.ts';
+import { defaultClusterSettings } from '../../../../src/config/build.ts';
 
 /** Section entries as the loader stores them (`queues.conf`, line numbers in order). */
 export function entries(kv: Record<string, string>, file = '/etc/autopyfactory/queues.conf'): Map<string, ResolvedEntry> {
@@ -89,6 +90,7 @@ const FACTORY_DEFAULTS: FactorySettings = {
   baseLogDirUrl: 'http://apf.example.org:25880',
   cleanlogsKeepdays: 14,
   maxPerFactory: undefined,
+  cluster: defaultClusterSettings(),
   raw: new Map(),
 };
 
