@@ -28,3 +28,8 @@ export interface CliCommand {
   /** Runs the command with the arguments after its name; resolves to the exit status. */
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
+
+/** Thrown for usage errors; main prints the message and the command's usage, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

@@ -4,12 +4,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { formatProblem, type ApfConfig } from '../config/types.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
-import type { CliIo } from './command.ts';
+import { UsageError, type CliIo } from './command.ts';
 
-/** Thrown for usage errors; main prints the message and the command's usage, exit 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from './command.ts';
 
 /** `node:util` parseArgs that turns its errors into {@link UsageError}. */
 export function parse<T extends ParseArgsConfig['options']>(

@@ -6,24 +6,28 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CliCommand, CliIo } from './command.ts';
-import { UsageError } from './common.ts';
-import { checkConfigCommand } from './commands/check-config.ts';
-import { listPluginsCommand } from './commands/list-plugins.ts';
-import { planCommand } from './commands/plan.ts';
-import { runOnceCommand } from './commands/run-once.ts';
-import { snapshotCommand } from './commands/snapshot.ts';
-import { simPandaCommand } from './commands/sim-panda.ts';
+import { UsageError, type CliCommand, type CliIo } from './command.ts';
 import { describeError, isApfError } from '../errors.ts';
 
-/** Every command, in help order. */
-export const COMMANDS: readonly CliCommand[] = [
-  checkConfigCommand,
-  planCommand,
-  runOnceCommand,
-  snapshotCommand,
-  listPluginsCommand,
-  simPandaCommand,
+/** A command of the table: its name and summary, and its module loaded only when it runs. */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<CliCommand>;
+}
+
+/**
+ * Every command, in help order. Modules load lazily so that a quick command (or a simulated
+ * condor_q, which runs through this entry) does not pay for the whole program.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'check-config', summary: 'validate the configuration (exit 1 listing every problem), or print its effective sections', load: async () => (await import('./commands/check-config.ts')).checkConfigCommand },
+  { name: 'plan', summary: 'show what each queue would submit now and why (no submission)', load: async () => (await import('./commands/plan.ts')).planCommand },
+  { name: 'run-once', summary: 'run one real cycle (submit included) for the given queues, in parallel, each isolated', load: async () => (await import('./commands/run-once.ts')).runOnceCommand },
+  { name: 'snapshot', summary: 'write the live WMS and batch status as snapshot files (replay them with apf plan)', load: async () => (await import('./commands/snapshot.ts')).snapshotCommand },
+  { name: 'list-plugins', summary: 'list every plugin by family with its keys and defaults', load: async () => (await import('./commands/list-plugins.ts')).listPluginsCommand },
+  { name: 'sim panda', summary: 'run the PanDA simulator (an HTTP server speaking PanDA\'s formats; a test tool)', load: async () => (await import('./commands/sim-panda.ts')).simPandaCommand },
+  { name: 'sim condor', summary: 'set up / run the HTCondor simulator (condor_submit, condor_q, condor_history, condor_rm; a test tool)', load: async () => (await import('./commands/sim-condor.ts')).simCondorCommand },
 ];
 
 /** The package version (from package.json next to src/ or dist/). */
@@ -49,8 +53,8 @@ function help(): string {
 }
 
 /** Finds the command whose (possibly multi-word) name starts `argv`. */
-export function findCommand(argv: readonly string[]): { command: CliCommand; rest: string[] } | undefined {
-  let best: { command: CliCommand; rest: string[] } | undefined;
+export function findCommand(argv: readonly string[]): { command: CommandEntry; rest: string[] } | undefined {
+  let best: { command: CommandEntry; rest: string[] } | undefined;
   for (const c of COMMANDS) {
     const words = c.name.split(' ');
     if (words.every((w, i) => argv[i] === w) && (best === undefined || words.length > best.command.name.split(' ').length)) {
@@ -75,8 +79,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr.write(`apf: unknown command "${argv.join(' ')}"\n\n${help()}`);
     return 2;
   }
-  const { command, rest } = found;
-  if (rest.includes('--help') || rest.includes('-h')) {
+  const { rest } = found;
+  const command = await found.command.load();
+  // --help before any `--`/`exec` word (what follows `exec` belongs to a simulated tool)
+  const own = rest.slice(0, [rest.indexOf('exec'), rest.indexOf('--'), rest.length].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b)));
+  if (own.includes('--help') || own.includes('-h')) {
     io.stdout.write(`${command.usage}\n`);
     return 0;
   }

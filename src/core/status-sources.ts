@@ -8,7 +8,7 @@
 import { describeError } from '../errors.ts';
 import type { ApfConfig, QueueConfig } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { SourceContext } from '../plugins/define.ts';
+import type { SourceContext, WmsSource } from '../plugins/define.ts';
 import { findPlugin } from '../plugins/registry.ts';
 import type { BatchSnapshot, WmsSnapshot } from './info.ts';
 import type { SourceView } from './source-view.ts';
@@ -42,6 +42,7 @@ export interface StatusSourcesOptions {
 export class StatusSources {
   readonly #wms = new Map<string, Slot<WmsSnapshot>>();
   readonly #batch = new Map<string, Slot<BatchSnapshot>>();
+  readonly #wmsSources = new Map<string, WmsSource>();
   readonly #queueKeys = new Map<string, { wms: string | undefined; batch: string }>();
   readonly #now: () => number;
   readonly #log: Logger;
@@ -81,6 +82,7 @@ export class StatusSources {
       const def = findPlugin('wmsstatus', q.wmsstatus?.id ?? '');
       if (def === undefined || q.wmsstatus === undefined) continue;
       const source = def.createSource(q.wmsstatus.options, ctx(wmsGroups.get(key) ?? [], key));
+      this.#wmsSources.set(key, source);
       this.#wms.set(key, newSlot(source, false));
     }
     for (const [key, q] of batchFirst) {
@@ -139,6 +141,23 @@ export class StatusSources {
       }
     })();
     return slot.inflight;
+  }
+
+  /** The WMS source of a key (a cluster shares its fetches through Redis instead of {@link refresh}). */
+  wmsSource(key: string): WmsSource | undefined {
+    return this.#wmsSources.get(key);
+  }
+
+  /** Refreshes one batch source if it is due (or `force`); resolves with its view. Never rejects. */
+  async refreshBatch(key: string, signal: AbortSignal, force = false): Promise<SourceView<BatchSnapshot>> {
+    const slot = this.#batch.get(key);
+    if (slot !== undefined) await this.#refreshSlot(key, slot, this.#now(), force, signal);
+    return this.batchView(key);
+  }
+
+  /** The batch poll period of a source key (ms). */
+  batchSleepMs(key: string): number {
+    return (this.#batch.get(key)?.source.sleepS ?? 60) * 1000;
   }
 
   /** The WMS view of a source key. */

@@ -106,7 +106,7 @@ export const simCondorCommand: CliCommand = {
       faults[tool] = fault;
     }
     const advance = number('advance', values.advance);
-    updateState(stateDir, {
+    await updateState(stateDir, {
       set,
       faults,
       clearFaults: values['clear-faults'] === true,

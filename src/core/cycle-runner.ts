@@ -1,0 +1,224 @@
+/**
+ * One dispatched queue cycle in a cluster (coordination.md §3.3): freshness → pause → lease with
+ * fencing token → slot claim → shared views → the pure decision → submit under self-fencing →
+ * fenced commit → release. Redis, clocks and logging are reached through the small ports below,
+ * so the protocol is testable with real Redis and readable in one place.
+ */
+import { describeError, isApfError } from '../errors.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { CycleRecord } from '../coordination/records.ts';
+import { executeDecision, type CycleOutcome } from './execute.ts';
+import type { BatchJob, BatchSnapshot, WmsSnapshot } from './info.ts';
+import { decide, type Decision } from './pipeline.ts';
+import type { QueueRuntime } from './queue-runtime.ts';
+import type { SourceView } from './source-view.ts';
+
+/** A held queue lease (src/coordination/lease.ts). */
+export interface LeasePort {
+  readonly token: number;
+  readonly value: string;
+  readonly signal: AbortSignal;
+  assertValid(): void;
+  release(): Promise<void>;
+}
+
+/** The queue state store (src/coordination/queue-state.ts). */
+export interface StatePort {
+  isPaused(queue: string): Promise<boolean>;
+  claimSlot(
+    queue: string,
+    slot: number,
+    lease: { token: number; value: string },
+    owner: string,
+    ttlS: number,
+  ): Promise<{ claimed: true } | { claimed: false; existing: { token: number; owner: string; phase: string } }>;
+  markSubmitted(queue: string, slot: number, lease: { token: number; value: string }, n: number, jobIds: readonly string[]): Promise<boolean>;
+  commit(
+    queue: string,
+    lease: { token: number; value: string },
+    record: CycleRecord,
+  ): Promise<{ ok: true } | { ok: false; reason: 'stale-token' | 'lease-lost' }>;
+  bumpStat(queue: string, stat: 'skippedStale' | 'skippedBusy' | 'skippedPaused' | 'fenced'): Promise<void>;
+}
+
+/** A queue as the runner knows it: its runtime plus where its data comes from. */
+export interface RunnableQueue extends QueueRuntime {
+  /** Cycle period, ms. */
+  readonly intervalMs: number;
+  /** Cluster id of the batch source this queue submits into and is counted in. */
+  readonly batchSource: string;
+}
+
+/** Everything a cycle needs from the daemon. */
+export interface CycleDeps {
+  readonly instanceId: string;
+  readonly owner: string;
+  readonly configHash: () => string;
+  readonly queue: (name: string) => RunnableQueue | undefined;
+  readonly tryLease: (queue: string) => Promise<LeasePort | null>;
+  readonly state: StatePort;
+  /** The shared WMS view of a queue (undefined: the queue has no WMS plugin). */
+  readonly wmsView: (q: RunnableQueue, signal: AbortSignal) => Promise<SourceView<WmsSnapshot> | undefined>;
+  /** The cluster-wide batch view of a queue and the pilots this instance can retire. */
+  readonly batchView: (q: RunnableQueue) => Promise<{ view: SourceView<BatchSnapshot>; jobs: readonly BatchJob[] }>;
+  /** Records pilots submitted into a source (visible to every instance before the next poll). */
+  readonly recordSubmitted: (source: string, queue: string, cycleId: string, n: number, at: number) => Promise<void>;
+  readonly maxPerFactory: () => number | undefined;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** Called with every finished record (metrics, heartbeat's lastCycleAt). */
+  readonly onRecord?: (record: CycleRecord) => void;
+  /** Called for every skip (metrics). */
+  readonly onSkip?: (queue: string, why: SkipReason) => void;
+}
+
+/** Why a dispatched cycle did nothing. */
+export type SkipReason = 'stale' | 'busy' | 'paused' | 'unknown-queue' | 'slot-taken';
+
+/** The small JSON result a BullMQ job completes with. */
+export type CycleSummary =
+  | { readonly status: 'skipped'; readonly reason: SkipReason; readonly queue: string; readonly slot: number }
+  | { readonly status: CycleRecord['outcome']; readonly queue: string; readonly slot: number; readonly token: number; readonly submitted: number };
+
+/** Runs the cycle of `queue` for scheduler slot `slot` (epoch ms). Never throws. */
+export async function runCycle(deps: CycleDeps, queueName: string, slot: number, jobSignal?: AbortSignal): Promise<CycleSummary> {
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  const log = deps.logger.child({ queue: queueName, slot });
+  const skip = async (reason: SkipReason, stat?: 'skippedStale' | 'skippedBusy' | 'skippedPaused'): Promise<CycleSummary> => {
+    log.info({ reason }, 'cycle skipped');
+    deps.onSkip?.(queueName, reason);
+    if (stat !== undefined) await deps.state.bumpStat(queueName, stat).catch((err: unknown) => log.warn({ err: describeError(err) }, 'stat not recorded'));
+    return { status: 'skipped', reason, queue: queueName, slot };
+  };
+
+  const q = deps.queue(queueName);
+  if (q === undefined) return skip('unknown-queue');
+  // 1. freshness: a late cycle (stall re-run, backlog after an outage) is a no-op
+  if (startedAt - slot > q.intervalMs / 2) return skip('stale', 'skippedStale');
+  try {
+    // 2. pause (cluster-wide)
+    if (await deps.state.isPaused(queueName)) return await skip('paused', 'skippedPaused');
+    // 3. lease with fencing token: one attempt, held elsewhere = busy
+    const lease = await deps.tryLease(queueName);
+    if (lease === null) return await skip('busy', 'skippedBusy');
+    try {
+      return await leased(deps, q, slot, lease, startedAt, log, jobSignal);
+    } finally {
+      await lease.release();
+    }
+  } catch (err) {
+    // Redis unreachable etc.: nothing was submitted by this path (submission errors are caught inside)
+    log.error({ err: describeError(err) }, 'cycle aborted');
+    return { status: 'failed', queue: queueName, slot, token: 0, submitted: 0 };
+  }
+}
+
+async function leased(
+  deps: CycleDeps,
+  q: RunnableQueue,
+  slot: number,
+  lease: LeasePort,
+  startedAt: number,
+  log: Logger,
+  jobSignal: AbortSignal | undefined,
+): Promise<CycleSummary> {
+  const now = deps.now ?? Date.now;
+  const queue = q.queue.name;
+  const fence = { token: lease.token, value: lease.value };
+  const cycleId = `${queue}:${slot}:${lease.token}`;
+  const clog = log.child({ token: lease.token });
+  // 4. the slot is ours only once: a previous owner that died mid-cycle may have submitted
+  const claim = await deps.state.claimSlot(queue, slot, fence, deps.owner, Math.ceil((3 * q.intervalMs) / 1000));
+  if (!claim.claimed) {
+    clog.warn({ existing: claim.existing }, 'slot already claimed by an earlier holder: skipping it (err towards under-submission)');
+    deps.onSkip?.(queue, 'slot-taken');
+    return { status: 'skipped', reason: 'slot-taken', queue, slot };
+  }
+  const signal = jobSignal === undefined ? lease.signal : AbortSignal.any([lease.signal, jobSignal]);
+  // 5. views and the pure decision
+  const [wms, batch] = await Promise.all([deps.wmsView(q, signal), deps.batchView(q)]);
+  const decision = decide({ queue: q.queue, chain: q.chain, views: { wms, batch: batch.view }, maxPerFactory: deps.maxPerFactory(), now: now() });
+  // 6. act, re-checking the lease and its local deadline immediately before the batch system is contacted
+  const outcome = await executeDecision(q, decision, {
+    cycleId,
+    instance: deps.instanceId,
+    now: new Date(now()),
+    signal,
+    jobs: batch.jobs,
+    submit: true,
+    beforeSubmit: () => lease.assertValid(),
+  });
+  if (outcome.jobIds.length > 0) {
+    const at = now();
+    await Promise.all([
+      deps.recordSubmitted(q.batchSource, queue, cycleId, outcome.jobIds.length, at),
+      deps.state.markSubmitted(queue, slot, fence, outcome.jobIds.length, outcome.jobIds),
+    ]).catch((err: unknown) => clog.error({ err: describeError(err), jobs: outcome.jobIds }, 'submitted pilots not recorded'));
+  }
+  // 7. fenced commit
+  const record = toRecord(deps, q, slot, lease.token, cycleId, startedAt, now(), decision, outcome);
+  const committed = await deps.state.commit(queue, fence, record);
+  if (!committed.ok) {
+    clog.error(
+      { reason: committed.reason, cycle: cycleId, jobs: outcome.jobIds },
+      'state write rejected by the fence: this process lost the queue mid-cycle (its pilots carry the cycle tag)',
+    );
+    await deps.state.bumpStat(queue, 'fenced').catch(() => undefined);
+    const fenced: CycleRecord = { ...record, outcome: 'fenced' };
+    deps.onRecord?.(fenced);
+    return { status: 'fenced', queue, slot, token: lease.token, submitted: outcome.jobIds.length };
+  }
+  deps.onRecord?.(record);
+  clog.info(
+    { outcome: record.outcome, n: record.n, submit: record.submit, jobs: record.jobIds.length, blocked: record.blocked, msg: record.msg },
+    'cycle done',
+  );
+  return { status: record.outcome, queue, slot, token: lease.token, submitted: record.jobIds.length };
+}
+
+function toRecord(
+  deps: CycleDeps,
+  q: RunnableQueue,
+  slot: number,
+  token: number,
+  cycleId: string,
+  startedAt: number,
+  at: number,
+  d: Decision,
+  o: CycleOutcome,
+): CycleRecord {
+  return {
+    queue: q.queue.name,
+    slot,
+    token,
+    cycleId,
+    instance: deps.instanceId,
+    owner: deps.owner,
+    startedAt,
+    at,
+    durationMs: at - startedAt,
+    lagMs: startedAt - slot,
+    outcome: o.outcome,
+    n: d.n,
+    submit: d.submit,
+    msg: d.msg,
+    steps: d.steps,
+    blocked: d.blocked ?? (o.errorCode === 'APF_ERR_LEASE_LOST' ? o.error : null),
+    inputs: {
+      ready: d.input.wms?.ready ?? null,
+      pending: d.input.batch?.pending ?? null,
+      running: d.input.batch?.running ?? null,
+      siteStatus: d.input.site?.status ?? null,
+    },
+    jobIds: o.jobIds,
+    removed: o.removed,
+    error: o.error,
+    configHash: deps.configHash(),
+  };
+}
+
+/** True when an error means "this process must stop acting for the queue". */
+export function isSelfFenced(err: unknown): boolean {
+  return isApfError(err, 'APF_ERR_LEASE_LOST') || isApfError(err, 'APF_ERR_FENCED');
+}
