@@ -46,7 +46,7 @@ export class Keys {
   get sources(): string {
     return `${this.prefix}:sources`;
   }
-  /** String JSON SourceRecord: a batch source's latest per-queue counts. */
+  /** String: a batch source's latest per-queue counts, compactly encoded (contributions.ts `decodeSourceRecord`). */
   sourceSnapshot(source: string): string {
     return `${this.prefix}:src:${source}:snap`;
   }

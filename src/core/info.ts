@@ -74,4 +74,6 @@ export interface BatchSnapshot {
   readonly queues: ReadonlyMap<string, BatchQueueInfo>;
   /** Per APF queue, the pilots currently in the queue (for retire). */
   readonly jobs: ReadonlyMap<string, readonly BatchJob[]>;
+  /** Pending and running summed over every queue, when the producer already knows it (saves a sum per cycle). */
+  readonly total?: { readonly pending: number; readonly running: number };
 }

@@ -71,9 +71,14 @@ export function schedInput(d: Pick<DecideInput, 'queue' | 'views' | 'maxPerFacto
     batch = d.adjust === undefined ? own : { ...own, pending: own.pending + d.adjust.pending };
     let pending = d.adjust?.totalPending ?? 0;
     let running = 0;
-    for (const q of snap.queues.values()) {
-      pending += q.pending;
-      running += q.running;
+    if (snap.total !== undefined) {
+      pending += snap.total.pending;
+      running += snap.total.running;
+    } else {
+      for (const q of snap.queues.values()) {
+        pending += q.pending;
+        running += q.running;
+      }
     }
     batchTotal = { pending, running };
   }

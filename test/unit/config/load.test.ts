@@ -193,7 +193,8 @@ b = %(a)s
       const dir = configDir({ 'autopyfactory.conf': `${FACTORY}queueConf = ${base}/missing.conf\n` });
       const { config, problems } = await loadConfig({ dir });
       expect(config).toBeUndefined();
-      expect(errors(problems)[0]).toMatchObject({ code: 'APF_ERR_CONFIG_SOURCE', file: `${base}/missing.conf`, message: 'HTTP 404' });
+      expect(errors(problems)[0]).toMatchObject({ code: 'APF_ERR_CONFIG_SOURCE', file: `${base}/missing.conf` });
+      expect(errors(problems)[0]?.message).toContain('HTTP 404');
     });
   });
 

@@ -1,0 +1,325 @@
+/**
+ * Cluster-wide batch contributions: the latest per-queue counts of every batch source (schedd),
+ * published by whoever polls it, plus the pilots submitted into each source since its snapshot
+ * (coordination.md §3.4).
+ *
+ * Source ids: a remote schedd is named by name and pool (`condor:<name>:<pool>`), so a schedd
+ * shared by several instances is counted once; a local schedd belongs to its instance
+ * (`condor:local@<instance>`, owner = that instance).
+ *
+ * Stored form of a snapshot (compact, because one source may hold thousands of queues):
+ * `{"at":<ms>,"seq":<n>,"owner":<id|null>,"source":…,"publisher":…,"q":{"<queue>":[pending,running,done,failed(,recentTotal,recentShort)]}}`.
+ * `at` and `seq` always come first: the Lua scripts read them by string match. Read it with
+ * {@link decodeSourceRecord} (or {@link ContributionStore.readAll}), never by hand.
+ */
+import type { Redis } from 'ioredis';
+import { ApfError, describeError } from '../errors.ts';
+import type { BatchQueueInfo } from '../core/info.ts';
+import type { SubmittedEntry } from './cluster-view.ts';
+import type { Keys } from './keys.ts';
+import type { SourceRecord } from './records.ts';
+import { CONTRIB_PUBLISH } from './lua/contrib-publish-3.ts';
+import { CONTRIB_READ_ALL } from './lua/contrib-read-all-1.ts';
+
+/** The source id and owner of a batch source, from its batch status key (`local` or `<name>:<pool>`). */
+export function sourceIdFor(scheddKey: string, instanceId: string): { source: string; owner: string | null } {
+  if (scheddKey === 'local') return { source: `condor:local@${instanceId}`, owner: instanceId };
+  return { source: `condor:${scheddKey}`, owner: null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// encoding (pure)
+
+type Counts = [number, number, number, number] | [number, number, number, number, number, number];
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** The stored body of a snapshot after `at` and `seq`, without braces (what the publish script stores). */
+export function encodeSourceBody(rec: Omit<SourceRecord, 'seq' | 'at'>): string {
+  const q = Object.fromEntries(
+    Object.entries(rec.queues).map(([name, c]): [string, Counts] => [
+      name,
+      c.recent === undefined ? [c.pending, c.running, c.done, c.failed] : [c.pending, c.running, c.done, c.failed, c.recent.total, c.recent.short],
+    ]),
+  );
+  const json = JSON.stringify({ owner: rec.owner, source: rec.source, publisher: rec.publisher, q });
+  return json.slice(1, -1);
+}
+
+/** Decodes a stored snapshot; null when it is not one (never throws). */
+export function decodeSourceRecord(text: string): SourceRecord | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof raw !== 'object' || raw === null) return null;
+  const r = raw as Record<string, unknown>;
+  const { at, seq, owner, source, publisher, q } = r;
+  if (!isCount(at) || !isCount(seq) || typeof source !== 'string' || typeof publisher !== 'string') return null;
+  if (owner !== null && typeof owner !== 'string') return null;
+  if (typeof q !== 'object' || q === null || Array.isArray(q)) return null;
+  const queues: [string, BatchQueueInfo][] = [];
+  for (const [name, c] of Object.entries(q as Record<string, unknown>)) {
+    if (!Array.isArray(c) || (c.length !== 4 && c.length !== 6) || !c.every(isCount)) return null;
+    const [pending, running, done, failed, total, short] = c;
+    const info = { pending, running, done, failed } as BatchQueueInfo;
+    queues.push([name, total === undefined ? info : { ...info, recent: { total, short: short as number } }]);
+  }
+  return { source, owner, publisher, at, seq, queues: Object.fromEntries(queues) };
+}
+
+/** The submitted zset member `<queue>\t<cycleId>\t<n>`. */
+export function encodeSubmittedMember(queue: string, cycleId: string, n: number): string {
+  return `${queue}\t${cycleId}\t${n}`;
+}
+
+/** Decodes a submitted zset member and its score; null when malformed. */
+export function decodeSubmittedMember(source: string, member: string, score: string | number): SubmittedEntry | null {
+  const parts = member.split('\t');
+  if (parts.length !== 3) return null;
+  const [queue, cycleId, nText] = parts as [string, string, string];
+  const n = Number(nText);
+  const at = Number(score);
+  if (queue === '' || !isCount(n) || !Number.isFinite(at)) return null;
+  return { source, queue, cycleId, n, at };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis
+
+/** What {@link ContributionStore.readAll} returns. */
+export interface ContributionsSnapshot {
+  /** Every published source whose snapshot could be decoded. */
+  readonly sources: readonly SourceRecord[];
+  /** Per source, the submitted entries newer than its snapshot (all of them when it has none). */
+  readonly submitted: readonly SubmittedEntry[];
+  /** Sources whose stored snapshot could not be decoded (skipped: their counts are unknown). */
+  readonly invalid: readonly string[];
+}
+
+/** What {@link ContributionStore.publish} did. */
+export interface PublishResult {
+  /** False when the stored snapshot was as new or newer (a slow poll lost the race). */
+  readonly written: boolean;
+  /** The source's seq after the call (the new one, or the stored one when not written). */
+  readonly seq: number;
+  /** The `at` now stored. */
+  readonly storedAt: number;
+}
+
+/** Options of {@link ContributionStore}. */
+export interface ContributionStoreOptions {
+  /**
+   * Submitted entries older than a new snapshot minus this margin are pruned at publish (entries
+   * just before it are kept in case the publisher's clock runs ahead). @defaultValue 300 000 ms
+   */
+  readonly pruneMarginMs?: number;
+  /**
+   * Expiry of a submitted zset, renewed at every submission, so the entries of a source nobody
+   * publishes any more do not stay forever. @defaultValue 86 400 000 ms (a day)
+   */
+  readonly submittedTtlMs?: number;
+}
+
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+/** Defines a script once per client (ioredis: EVALSHA with EVAL fallback) and returns its caller. */
+function script(redis: Redis, def: { readonly name: string; readonly numberOfKeys: number; readonly lua: string }): ScriptFn {
+  const r = redis as unknown as Record<string, ScriptFn | undefined>;
+  if (typeof r[def.name] !== 'function') redis.defineCommand(def.name, { numberOfKeys: def.numberOfKeys, lua: def.lua });
+  const fn = r[def.name] as ScriptFn;
+  return (...args) => fn.apply(redis, args);
+}
+
+function redisError(op: string, err: unknown): ApfError {
+  if (err instanceof ApfError) return err;
+  return new ApfError('APF_ERR_REDIS', `${op}: ${describeError(err)}`, { cause: err });
+}
+
+/** Runs a MULTI and rethrows the first per-command error (ioredis reports them in the result). */
+async function execTx(tx: ReturnType<Redis['multi']>): Promise<void> {
+  const results = await tx.exec();
+  if (results === null) throw new Error('transaction aborted');
+  for (const [err] of results) if (err !== null) throw err;
+}
+
+function noControl(what: string, s: string): void {
+  // Tabs and newlines would break the submitted member format and log lines.
+  if (s === '' || /[\t\r\n]/.test(s)) throw new ApfError('APF_ERR_USAGE', `invalid ${what} ${JSON.stringify(s)}`);
+}
+
+/** Reads and writes the batch contributions of the whole cluster. */
+export class ContributionStore {
+  readonly #redis: Redis;
+  readonly #keys: Keys;
+  readonly #pruneMarginMs: number;
+  readonly #submittedTtlMs: number;
+  readonly #publish: ScriptFn;
+  readonly #readAll: ScriptFn;
+  /** Key templates for the read script: the part of a key before and after the source id. */
+  readonly #snapKey: readonly [string, string];
+  readonly #subKey: readonly [string, string];
+  /** Bumped by every local write, so a read begun before it is never handed to a later caller. */
+  #writes = 0;
+  #inflight: { readonly writes: number; readonly promise: Promise<ContributionsSnapshot> } | undefined;
+
+  constructor(redis: Redis, keys: Keys, opts: ContributionStoreOptions = {}) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#pruneMarginMs = opts.pruneMarginMs ?? 300_000;
+    this.#submittedTtlMs = opts.submittedTtlMs ?? 86_400_000;
+    this.#publish = script(redis, CONTRIB_PUBLISH);
+    this.#readAll = script(redis, CONTRIB_READ_ALL);
+    const split = (key: string): [string, string] => {
+      const [pre, post] = key.split('\u0000');
+      return [pre ?? '', post ?? ''];
+    };
+    this.#snapKey = split(keys.sourceSnapshot('\u0000'));
+    this.#subKey = split(keys.sourceSubmitted('\u0000'));
+  }
+
+  /**
+   * Publishes a source's snapshot: written only if its `at` is newer than the stored one; the seq
+   * becomes the stored seq + 1; the sources index is updated and the source's submitted entries
+   * older than the snapshot (minus the prune margin) are removed — one script, atomic.
+   *
+   * @throws ApfError `APF_ERR_REDIS` (Redis unreachable or failing), `APF_ERR_USAGE` (bad record).
+   */
+  async publish(rec: Omit<SourceRecord, 'seq'>): Promise<PublishResult> {
+    noControl('source id', rec.source);
+    if (!isCount(rec.at)) throw new ApfError('APF_ERR_USAGE', `invalid snapshot time ${String(rec.at)} for ${rec.source}`);
+    for (const [q, c] of Object.entries(rec.queues)) {
+      const ok = [c.pending, c.running, c.done, c.failed].every(isCount) && (c.recent === undefined || (isCount(c.recent.total) && isCount(c.recent.short)));
+      if (!ok) throw new ApfError('APF_ERR_USAGE', `invalid counts for queue ${q} in ${rec.source}`);
+    }
+    const body = encodeSourceBody(rec);
+    this.#writes++;
+    let reply: unknown;
+    try {
+      reply = await this.#publish(
+        this.#keys.sourceSnapshot(rec.source),
+        this.#keys.sources,
+        this.#keys.sourceSubmitted(rec.source),
+        rec.source,
+        rec.at,
+        body,
+        rec.at - this.#pruneMarginMs,
+      );
+    } catch (err) {
+      throw redisError(`publishing ${rec.source}`, err);
+    }
+    const [written, seq, storedAt] = reply as [number, number, number];
+    return { written: written === 1, seq, storedAt };
+  }
+
+  /**
+   * Records pilots submitted into `source` by a cycle (ZADD, member `<queue>\t<cycleId>\t<n>`,
+   * score `at`), so the next cycle counts them before the next poll. Call it once per cycle and
+   * source with the total (or give each batch its own cycle id): the same member recorded twice
+   * is one entry, which also makes a retried call harmless.
+   *
+   * @throws ApfError `APF_ERR_REDIS`, `APF_ERR_USAGE` (bad names or numbers).
+   */
+  async recordSubmitted(source: string, queue: string, cycleId: string, n: number, at: number): Promise<void> {
+    noControl('source id', source);
+    noControl('queue name', queue);
+    noControl('cycle id', cycleId);
+    if (!isCount(n) || n === 0 || !isCount(at)) throw new ApfError('APF_ERR_USAGE', `invalid submitted record n=${n} at=${at}`);
+    const key = this.#keys.sourceSubmitted(source);
+    this.#writes++;
+    try {
+      await execTx(this.#redis.multi().zadd(key, at, encodeSubmittedMember(queue, cycleId, n)).pexpire(key, this.#submittedTtlMs));
+    } catch (err) {
+      throw redisError(`recording submitted pilots of ${queue} into ${source}`, err);
+    }
+  }
+
+  /**
+   * Every source and its submitted-since entries, in one round trip (one script). Concurrent
+   * callers share one read, unless this store wrote something after that read began.
+   *
+   * @throws ApfError `APF_ERR_REDIS`.
+   */
+  readAll(): Promise<ContributionsSnapshot> {
+    const current = this.#inflight;
+    if (current !== undefined && current.writes === this.#writes) return current.promise;
+    const entry = { writes: this.#writes, promise: this.#read() };
+    this.#inflight = entry;
+    const clear = (): void => {
+      if (this.#inflight === entry) this.#inflight = undefined;
+    };
+    entry.promise.then(clear, clear);
+    return entry.promise;
+  }
+
+  async #read(): Promise<ContributionsSnapshot> {
+    let reply: unknown;
+    try {
+      reply = await this.#readAll(this.#keys.sources, this.#snapKey[0], this.#snapKey[1], this.#subKey[0], this.#subKey[1]);
+    } catch (err) {
+      throw redisError('reading batch contributions', err);
+    }
+    const flat = reply as unknown[];
+    const sources: SourceRecord[] = [];
+    const submitted: SubmittedEntry[] = [];
+    const invalid: string[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const id = String(flat[i]);
+      const text = String(flat[i + 1]);
+      if (text !== '') {
+        const rec = decodeSourceRecord(text);
+        if (rec === null || rec.source !== id) invalid.push(id);
+        else sources.push(rec);
+      }
+      const sub = flat[i + 2] as unknown[];
+      for (let j = 0; j + 1 < sub.length; j += 2) {
+        const e = decodeSubmittedMember(id, String(sub[j]), String(sub[j + 1]));
+        if (e !== null) submitted.push(e);
+      }
+    }
+    return { sources, submitted, invalid };
+  }
+
+  /**
+   * Claims the right to poll a shared schedd this interval (`SET NX PX`), so that of the instances
+   * using it only one queries it per interval; the others read its snapshot from Redis.
+   *
+   * @returns true when this instance should poll now.
+   * @throws ApfError `APF_ERR_REDIS`.
+   */
+  async claimPoll(source: string, instanceId: string, intervalMs: number): Promise<boolean> {
+    try {
+      return (await this.#redis.set(this.#keys.sourcePollLock(source), instanceId, 'PX', Math.max(1, Math.round(intervalMs)), 'NX')) === 'OK';
+    } catch (err) {
+      throw redisError(`claiming the poll of ${source}`, err);
+    }
+  }
+
+  /**
+   * Decommissions an instance's contributions: deletes every source it owns (its local schedd,
+   * published or not) with its submitted entries, in one transaction.
+   *
+   * @returns the ids of the sources removed (sorted; the instance's local source id is always among them).
+   * @throws ApfError `APF_ERR_REDIS`.
+   */
+  async decommission(instance: string): Promise<string[]> {
+    const all = await this.readAll();
+    const ids = new Set(all.sources.filter((s) => s.owner === instance).map((s) => s.source));
+    ids.add(sourceIdFor('local', instance).source);
+    const list = [...ids].sort();
+    this.#writes++;
+    try {
+      const tx = this.#redis.multi();
+      tx.del(...list.flatMap((id) => [this.#keys.sourceSnapshot(id), this.#keys.sourceSubmitted(id)]));
+      tx.zrem(this.#keys.sources, ...list);
+      await execTx(tx);
+    } catch (err) {
+      throw redisError(`decommissioning the sources of ${instance}`, err);
+    }
+    return list;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Reads every published batch source and the pilots submitted into each after its snapshot, in
+ * one round trip (ContributionStore.readAll).
+ *
+ * KEYS[1] the `sources` index zset. ARGV[1]/ARGV[2] prefix and suffix of a snapshot key,
+ * ARGV[3]/ARGV[4] prefix and suffix of a submitted zset key (derived from Keys, so key names stay
+ * defined in one place). The per-source keys are not declared in KEYS: apf runs on a single Redis
+ * (optionally with Sentinel), never on Redis Cluster.
+ *
+ * Returns a flat array `source, snapshot ('' when missing), {member, score, …}` per source. The
+ * snapshots are returned as stored (not decoded here: the script stays cheap however many queues
+ * they hold), and only the submitted entries newer than the snapshot's `at` are returned.
+ */
+export const CONTRIB_READ_ALL = {
+  name: 'apfContribReadAll',
+  numberOfKeys: 1,
+  lua: `
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local n = #ids
+local snaps = {}
+local chunk = 500
+for first = 1, n, chunk do
+  local keys = {}
+  for j = first, math.min(first + chunk - 1, n) do keys[#keys + 1] = ARGV[1] .. ids[j] .. ARGV[2] end
+  local vals = redis.call('MGET', unpack(keys))
+  for j = 1, #vals do snaps[first + j - 1] = vals[j] end
+end
+local out = {}
+for j = 1, n do
+  local snap = snaps[j]
+  local since = '-inf'
+  if snap then
+    local a = string.match(snap, '^{"at":(%d+),')
+    if a then since = '(' .. a end
+  else
+    snap = ''
+  end
+  out[#out + 1] = ids[j]
+  out[#out + 1] = snap
+  out[#out + 1] = redis.call('ZRANGEBYSCORE', ARGV[3] .. ids[j] .. ARGV[4], since, '+inf', 'WITHSCORES')
+end
+return out
+`,
+} as const;

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeSourceRecord,
+  decodeSubmittedMember,
+  encodeSourceBody,
+  encodeSubmittedMember,
+  sourceIdFor,
+} from '../../../src/coordination/contributions.ts';
+import type { SourceRecord } from '../../../src/coordination/records.ts';
+
+/** What the publish script stores: `at` and `seq` first, then the body. */
+function stored(rec: SourceRecord): string {
+  return `{"at":${rec.at},"seq":${rec.seq},${encodeSourceBody(rec)}}`;
+}
+
+const REC: SourceRecord = {
+  source: 'condor:ce01.example.org:cm.example.org',
+  owner: null,
+  publisher: 'host-a',
+  at: 1_800_000_000_123,
+  seq: 42,
+  queues: {
+    ANALY_X: { pending: 3, running: 10, done: 2, failed: 1 },
+    'UKI-Y_ucore': { pending: 0, running: 1, done: 0, failed: 0, recent: { total: 8, short: 3 } },
+  },
+};
+
+describe('coordination/contributions', () => {
+  it('names a shared schedd by name and pool, and a local one after its instance', () => {
+    expect(sourceIdFor('ce01:cm01', 'host-a')).toEqual({ source: 'condor:ce01:cm01', owner: null });
+    expect(sourceIdFor('ce01:cm01', 'host-b')).toEqual({ source: 'condor:ce01:cm01', owner: null });
+    expect(sourceIdFor('local', 'host-a')).toEqual({ source: 'condor:local@host-a', owner: 'host-a' });
+  });
+
+  it('round-trips a source record through its compact stored form', () => {
+    const text = stored(REC);
+    expect(text.startsWith('{"at":1800000000123,"seq":42,"owner":null,')).toBe(true);
+    // Counts are stored as arrays, not objects.
+    expect(text).toContain('"ANALY_X":[3,10,2,1]');
+    expect(text).toContain('"UKI-Y_ucore":[0,1,0,0,8,3]');
+    expect(decodeSourceRecord(text)).toEqual(REC);
+    const local = { ...REC, source: 'condor:local@a', owner: 'a', queues: {} };
+    expect(decodeSourceRecord(stored(local))).toEqual(local);
+  });
+
+  it('keeps queue names that are object keys of JavaScript itself', () => {
+    const queues = JSON.parse('{"__proto__":{"pending":1,"running":0,"done":0,"failed":0},"constructor":{"pending":2,"running":0,"done":0,"failed":0}}') as SourceRecord['queues'];
+    const back = decodeSourceRecord(stored({ ...REC, queues }));
+    expect(Object.keys(back?.queues ?? {})).toEqual(['__proto__', 'constructor']);
+    expect(back?.queues['constructor']?.pending).toBe(2);
+    // An own property, not the prototype.
+    expect(Object.getPrototypeOf(back?.queues)).toBe(Object.prototype);
+  });
+
+  it('refuses anything that is not a stored record', () => {
+    const bad = [
+      'not json',
+      'null',
+      '[]',
+      '{"at":1,"seq":1,"owner":null,"source":"s","publisher":"p"}',
+      '{"at":-1,"seq":1,"owner":null,"source":"s","publisher":"p","q":{}}',
+      '{"at":1,"seq":1.5,"owner":null,"source":"s","publisher":"p","q":{}}',
+      '{"at":1,"seq":1,"owner":7,"source":"s","publisher":"p","q":{}}',
+      '{"at":1,"seq":1,"owner":null,"source":"s","publisher":"p","q":{"A":[1,2,3]}}',
+      '{"at":1,"seq":1,"owner":null,"source":"s","publisher":"p","q":{"A":[1,2,3,-4]}}',
+      '{"at":1,"seq":1,"owner":null,"source":"s","publisher":"p","q":{"A":{"pending":1}}}',
+    ];
+    for (const text of bad) expect(decodeSourceRecord(text), text).toBeNull();
+  });
+
+  it('encodes and decodes submitted members', () => {
+    const m = encodeSubmittedMember('ANALY_X', 'ANALY_X:1800000000000:17', 5);
+    expect(m).toBe('ANALY_X\tANALY_X:1800000000000:17\t5');
+    expect(decodeSubmittedMember('condor:local@a', m, '1800000000500')).toEqual({
+      source: 'condor:local@a',
+      queue: 'ANALY_X',
+      cycleId: 'ANALY_X:1800000000000:17',
+      n: 5,
+      at: 1_800_000_000_500,
+    });
+    expect(decodeSubmittedMember('s', 'A\tc', 1)).toBeNull();
+    expect(decodeSubmittedMember('s', 'A\tc\tx', 1)).toBeNull();
+    expect(decodeSubmittedMember('s', '\tc\t1', 1)).toBeNull();
+    expect(decodeSubmittedMember('s', 'A\tc\t1', 'nan')).toBeNull();
+  });
+});
