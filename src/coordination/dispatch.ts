@@ -1,0 +1,419 @@
+/**
+ * Dispatch of queue cycles through BullMQ: one BullMQ queue (`cycles`), one job scheduler per APF
+ * queue (`every` = apfqueue.sleep, a stable per-queue offset), one worker per instance.
+ *
+ * BullMQ gives at-least-once delivery and no mutual exclusion between iterations of a scheduler
+ * (coordination.md §1.1, §1.4); the per-queue lease in the runner provides exclusion. What this
+ * module guarantees is the *shape* of the schedule: exactly the desired schedulers exist, with the
+ * desired interval and offset, and a scheduler that stopped producing jobs is noticed and repaired.
+ * docs/decisions.md "Dispatch (BullMQ)" explains the values chosen here.
+ */
+import { createHash } from 'node:crypto';
+import { Queue, Worker, type Job, type JobSchedulerJson } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ApfError, describeError } from '../errors.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { Keys } from './keys.ts';
+
+/** Name of the jobs the schedulers produce. */
+export const CYCLE_JOB_NAME = 'cycle';
+/** Name of the one-off jobs of {@link Dispatcher.runNow}. */
+export const RUN_NOW_JOB_NAME = 'run-now';
+
+/** Data of a cycle job. */
+export interface CycleJobData {
+  /** APF queue name. */
+  queue: string;
+  /** Slot (epoch ms), only on {@link Dispatcher.runNow} jobs (scheduler jobs carry it in their id). */
+  slot?: number;
+}
+
+/** Options of {@link Dispatcher}. */
+export interface DispatchOptions {
+  /**
+   * A BullMQ-style connection (`maxRetriesPerRequest: null`). Never used directly nor closed here:
+   * the dispatcher and its workers run on duplicates with their own deadlines.
+   */
+  connection: Redis;
+  /** Deadline of one scheduler/producer command. @defaultValue the connection's `commandTimeout`, else 5000 */
+  commandTimeoutMs?: number;
+  /** Key builder: the BullMQ prefix is `keys.bullPrefix`. */
+  keys: Keys;
+  /** BullMQ queue name. @defaultValue `cycles` */
+  queueName?: string;
+  logger: Logger;
+  /** Clock (epoch ms), injectable for tests. @defaultValue `Date.now` */
+  now?: () => number;
+  /** Schedulers read per `getJobSchedulers` page. @defaultValue 500 */
+  pageSize?: number;
+}
+
+/** What {@link Dispatcher.reconcile} changed (APF queue names). */
+export interface ReconcileResult {
+  added: string[];
+  updated: string[];
+  removed: string[];
+  /** Schedulers whose next run was overdue by more than 2 intervals and were re-upserted. */
+  repaired: string[];
+  /** Queues whose change failed (logged; the next reconcile retries them). */
+  failed: string[];
+}
+
+/** Worker settings of {@link Dispatcher.createWorker}. */
+export interface WorkerSettings {
+  /** Cycles this instance runs at once. */
+  concurrency: number;
+  /** BullMQ job lock TTL (`cluster.lock_duration`). */
+  lockDurationMs: number;
+  /** BullMQ stalled-check period (`cluster.stalled_interval`). */
+  stalledIntervalMs: number;
+  /** Process owner id: the worker name stored on every job it processes. */
+  owner: string;
+  /** Start fetching at once. @defaultValue true (false: call `worker.run()` yourself) */
+  start?: boolean;
+}
+
+/** The processor a worker runs: returns a small JSON result; never throws for "skipped" outcomes. */
+export type CycleProcessor = (job: Job<CycleJobData>, signal: AbortSignal | undefined) => Promise<unknown>;
+
+/** Completed cycle jobs kept: an hour (forensics, runNow de-duplication), at most 5000. Age in seconds. */
+export const REMOVE_ON_COMPLETE = Object.freeze({ age: 3600, count: 5000 });
+/** Failed cycle jobs kept: a day, at most 5000. Age in seconds. */
+export const REMOVE_ON_FAIL = Object.freeze({ age: 86_400, count: 5000 });
+/** Stalls tolerated before a one-off job fails (scheduler jobs are only ever re-queued). */
+export const MAX_STALLED_COUNT = 1;
+/** Least command deadline on a worker's connections: BZPOPMIN blocks ≤ 10 s, BullMQ's watchdog fires 1 s later. */
+export const WORKER_COMMAND_TIMEOUT_MS = 13_000;
+
+const SCHEDULER_JOB_ID = /^repeat:(.+):(\d+)$/;
+
+/** Scheduler id of an APF queue: reversible, no ':' (`%` → `%25`, `:` → `%3A`; all else kept). */
+export function schedulerId(queue: string): string {
+  if (queue.length === 0) throw new ApfError('APF_ERR_CONFIG_INVALID', 'an APF queue name must not be empty');
+  return queue.replaceAll('%', '%25').replaceAll(':', '%3A');
+}
+
+/** The APF queue of a scheduler id; throws `APF_ERR_CONFIG_INVALID` for an id {@link schedulerId} cannot produce. */
+export function queueOfScheduler(id: string): string {
+  const queue = tryQueueOf(id);
+  if (queue === undefined) throw new ApfError('APF_ERR_CONFIG_INVALID', `"${id}" is not an apf scheduler id`, { details: { id } });
+  return queue;
+}
+
+function tryQueueOf(id: string): string | undefined {
+  if (id.length === 0 || id.includes(':') || /%(?!25|3A)/.test(id)) return undefined;
+  return id.replaceAll('%3A', ':').replaceAll('%25', '%');
+}
+
+/**
+ * Offset spreading thousands of queues over the interval: a stable hash of the name (first 48 bits
+ * of its SHA-256) mod `everyMs`. A remainder of 0 is returned as `everyMs` (the same phase): BullMQ
+ * reads offset 0 as "none" and would then run the first iteration at once, at an arbitrary phase.
+ */
+export function schedulerOffset(queue: string, everyMs: number): number {
+  if (!Number.isSafeInteger(everyMs) || everyMs < 1) {
+    throw new ApfError('APF_ERR_CONFIG_INVALID', `interval ${everyMs} ms of ${queue} is not a positive integer`);
+  }
+  const r = createHash('sha256').update(queue, 'utf8').digest().readUIntBE(0, 6) % everyMs;
+  return r === 0 ? everyMs : r;
+}
+
+/**
+ * The slot (epoch ms) a job was produced for. Scheduler jobs: from the job id
+ * `repeat:<schedulerId>:<slot>`, which BullMQ's Lua builds from the very slot it scheduled (the
+ * job's `timestamp + delay` is not: the delay is clamped at 0 for late slots). One-off jobs:
+ * `data.slot`. Throws `APF_ERR_REDIS` for a job that carries neither.
+ */
+export function slotOf(job: Pick<Job, 'id' | 'data'>): number {
+  const m = SCHEDULER_JOB_ID.exec(job.id ?? '');
+  if (m !== null) {
+    const slot = Number(m[2]);
+    if (Number.isSafeInteger(slot)) return slot;
+  }
+  const slot = (job.data as Partial<CycleJobData> | undefined)?.slot;
+  if (typeof slot === 'number' && Number.isSafeInteger(slot)) return slot;
+  throw new ApfError('APF_ERR_REDIS', `job ${job.id ?? '?'} carries no slot`, { details: { jobId: job.id } });
+}
+
+/** The APF queue a job is for: the scheduler id when there is one, else `data.queue`. */
+export function queueOfJob(job: Pick<Job, 'id' | 'data' | 'repeatJobKey'>): string {
+  if (job.repeatJobKey !== undefined && job.repeatJobKey !== '') return queueOfScheduler(job.repeatJobKey);
+  const queue = (job.data as Partial<CycleJobData> | undefined)?.queue;
+  if (typeof queue === 'string' && queue !== '') return queue;
+  throw new ApfError('APF_ERR_REDIS', `job ${job.id ?? '?'} names no queue`, { details: { jobId: job.id } });
+}
+
+/** Job id of a {@link Dispatcher.runNow} job: one per (queue, second), no ':' and never all digits. */
+export function runNowJobId(queue: string, nowMs: number): string {
+  return `run-now-${schedulerId(queue)}-${Math.floor(nowMs / 1000)}`;
+}
+
+/** What reconcile needs to know of an existing scheduler (`id`, job `name`, options as BullMQ lists them). */
+export interface SchedulerView {
+  readonly id: string;
+  readonly name: string;
+  readonly every: number | undefined;
+  readonly pattern: string | undefined;
+  readonly offset: number | undefined;
+  /** Next slot (epoch ms): the score in BullMQ's schedulers zset. */
+  readonly next: number | undefined;
+  /** `template.data.queue`. */
+  readonly queue: unknown;
+}
+
+/** The changes reconcile makes, decided from data alone. */
+export interface ReconcilePlan {
+  /** Desired queues without a scheduler. */
+  readonly add: ReadonlyArray<readonly [queue: string, everyMs: number]>;
+  /** Desired queues whose scheduler differs (interval, offset, name, template). */
+  readonly update: ReadonlyArray<readonly [queue: string, everyMs: number]>;
+  /** Scheduler ids to remove (not desired, or not an apf id). */
+  readonly remove: readonly string[];
+  /** Matching schedulers whose next slot is more than 2 intervals in the past. */
+  readonly overdue: ReadonlyArray<readonly [queue: string, everyMs: number, next: number]>;
+  /** Desired entries with an unusable interval. */
+  readonly invalid: readonly string[];
+}
+
+/** Compares the desired set with the existing schedulers at `now` (pure). */
+export function planReconcile(desired: ReadonlyMap<string, number>, existing: Iterable<SchedulerView>, now: number): ReconcilePlan {
+  const byQueue = new Map<string, SchedulerView>();
+  const remove: string[] = [];
+  for (const s of existing) {
+    const queue = tryQueueOf(s.id);
+    if (queue === undefined || !desired.has(queue)) remove.push(s.id);
+    else byQueue.set(queue, s);
+  }
+  const add: Array<readonly [string, number]> = [];
+  const update: Array<readonly [string, number]> = [];
+  const overdue: Array<readonly [string, number, number]> = [];
+  const invalid: string[] = [];
+  for (const [queue, every] of desired) {
+    if (queue === '' || !Number.isSafeInteger(every) || every < 1) {
+      invalid.push(queue);
+      continue;
+    }
+    const s = byQueue.get(queue);
+    if (s === undefined) add.push([queue, every]);
+    else if (s.every !== every || s.pattern !== undefined || s.offset !== schedulerOffset(queue, every) || s.name !== CYCLE_JOB_NAME || s.queue !== queue) {
+      update.push([queue, every]);
+    } else if (s.next !== undefined && s.next < now - 2 * every) overdue.push([queue, every, s.next]);
+  }
+  return { add, update, remove, overdue, invalid };
+}
+
+function viewOf(s: JobSchedulerJson<CycleJobData>): SchedulerView {
+  return { id: s.key, name: s.name, every: s.every, pattern: s.pattern, offset: s.offset, next: s.next ?? undefined, queue: s.template?.data?.queue };
+}
+
+function redisError(what: string, err: unknown): ApfError {
+  return new ApfError('APF_ERR_REDIS', `${what}: ${describeError(err)}`, { cause: err });
+}
+
+/** One BullMQ queue of cycle jobs and its schedulers. */
+export class Dispatcher {
+  readonly #queue: Queue<CycleJobData>;
+  readonly #queueConnection: Redis;
+  readonly #opts: DispatchOptions;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #workers: Array<{ worker: Worker<CycleJobData>; connection: Redis }> = [];
+
+  constructor(opts: DispatchOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#log = opts.logger.child({ component: 'dispatch' });
+    // Producer side fails fast (coordination.md §1.7): a deadline on every command, nothing queued
+    // while disconnected; the reconciler retries at its next interval.
+    this.#queueConnection = opts.connection.duplicate({
+      lazyConnect: true,
+      commandTimeout: opts.commandTimeoutMs ?? opts.connection.options.commandTimeout ?? 5000,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+    });
+    this.#queue = new Queue<CycleJobData>(opts.queueName ?? 'cycles', { connection: this.#queueConnection, prefix: opts.keys.bullPrefix });
+    this.#queue.on('error', (err) => this.#log.warn({ err: describeError(err) }, 'BullMQ queue error'));
+  }
+
+  /**
+   * Makes the schedulers match `desired` (queue → every ms). Nothing that already matches is
+   * touched (an upsert of an unchanged scheduler would re-create its pending job); overdue
+   * schedulers are repaired unless their pending job merely waits for a free worker. `signal`
+   * stops further changes (the reconciler's lease was lost): rejects with `APF_ERR_ABORTED`.
+   * Reading the schedulers fails with `APF_ERR_REDIS`; a failed change of one queue is logged and
+   * listed in `failed`.
+   */
+  async reconcile(desired: ReadonlyMap<string, number>, opts: { signal?: AbortSignal } = {}): Promise<ReconcileResult> {
+    const existing = await this.#listSchedulers(desired);
+    const plan = planReconcile(desired, existing.values(), this.#now());
+    const result: ReconcileResult = { added: [], updated: [], removed: [], repaired: [], failed: [...plan.invalid] };
+    for (const q of plan.invalid) this.#log.error({ queue: q, every: desired.get(q) }, 'queue not scheduled: its interval is not a positive integer (ms)');
+    const step = async (queue: string, list: string[], what: string, fn: () => Promise<boolean>): Promise<void> => {
+      if (opts.signal?.aborted === true) throw new ApfError('APF_ERR_ABORTED', 'reconcile stopped: lease lost', { details: { queue } });
+      try {
+        if (await fn()) list.push(queue);
+      } catch (err) {
+        result.failed.push(queue);
+        this.#log.error({ queue, err: describeError(err) }, `scheduler ${what} failed`);
+      }
+    };
+    for (const id of plan.remove) await step(tryQueueOf(id) ?? id, result.removed, 'removal', () => this.#remove(id, existing.get(id)?.next));
+    for (const [q, every] of plan.add) await step(q, result.added, 'creation', () => this.#upsert(q, every));
+    for (const [q, every] of plan.update) await step(q, result.updated, 'update', () => this.#upsert(q, every));
+    for (const [q, every, next] of plan.overdue) await step(q, result.repaired, 'repair', () => this.#repair(q, every, next));
+    const changed = result.added.length + result.updated.length + result.removed.length + result.repaired.length + result.failed.length;
+    this.#log[changed > 0 ? 'info' : 'debug']({ schedulers: existing.size, desired: desired.size, ...result }, 'schedulers reconciled');
+    return result;
+  }
+
+  /** Reads every scheduler (paged), keyed by id. */
+  async #listSchedulers(desired: ReadonlyMap<string, number>): Promise<Map<string, SchedulerView>> {
+    const pageSize = this.#opts.pageSize ?? 500;
+    const out = new Map<string, SchedulerView>();
+    try {
+      const total = await this.#queue.getJobSchedulersCount();
+      if (total <= pageSize) {
+        // One ZRANGE: an atomic list of ids.
+        for (const s of await this.#queue.getJobSchedulers(0, -1, true)) out.set(s.key, viewOf(s));
+        return out;
+      }
+      for (let start = 0; start < total; start += pageSize) {
+        for (const s of await this.#queue.getJobSchedulers(start, start + pageSize - 1, true)) out.set(s.key, viewOf(s));
+      }
+      // Workers move schedulers in the zset while we page, so a page boundary can skip one:
+      // look up each desired queue that seems missing before creating it again.
+      for (const queue of desired.keys()) {
+        if (queue === '') continue;
+        const id = schedulerId(queue);
+        if (out.has(id)) continue;
+        const s = await this.#queue.getJobScheduler(id);
+        if (s !== undefined) out.set(id, viewOf({ ...s, key: id }));
+      }
+      return out;
+    } catch (err) {
+      throw redisError('reading the job schedulers failed', err);
+    }
+  }
+
+  async #upsert(queue: string, every: number): Promise<boolean> {
+    await this.#queue.upsertJobScheduler(schedulerId(queue), { every, offset: schedulerOffset(queue, every) }, { name: CYCLE_JOB_NAME, data: { queue } });
+    return true;
+  }
+
+  async #remove(id: string, next: number | undefined): Promise<boolean> {
+    await this.#queue.removeJobScheduler(id);
+    // BullMQ removes the pending job only while it is delayed; one already waiting for a worker
+    // would still run once. Not removable (0) = it is active or already gone.
+    if (next !== undefined) await this.#queue.remove(`repeat:${id}:${next}`);
+    return true;
+  }
+
+  /** Re-upserts an overdue scheduler, unless its pending job is only waiting for a free worker. */
+  async #repair(queue: string, every: number, next: number): Promise<boolean> {
+    const jobId = `repeat:${schedulerId(queue)}:${next}`;
+    const state = await this.#queue.getJobState(jobId);
+    const lateMs = this.#now() - next;
+    if (state === 'waiting' || state === 'prioritized') {
+      // Re-upserting would only move it to the back of the line: the workers are saturated.
+      this.#log.warn({ queue, jobId, state, lateMs }, 'cycle job waits for a free worker for more than 2 intervals');
+      return false;
+    }
+    this.#log.warn({ queue, jobId, state, lateMs, every }, 'scheduler stopped producing cycles: re-upserted');
+    await this.#upsert(queue, every);
+    return true;
+  }
+
+  /**
+   * A worker of the cycle queue: bounded concurrency, the lock/stall settings given, retention
+   * {@link REMOVE_ON_COMPLETE}/{@link REMOVE_ON_FAIL}, name = owner. It has its own connections
+   * (duplicates of the dispatcher's, with a deadline that fits BullMQ's blocking wait). Created with
+   * `autorun: false` so that its listeners are attached before the first fetch, then started
+   * (unless `start: false`). A processor that throws fails its job and is logged.
+   */
+  createWorker(processor: CycleProcessor, opts: WorkerSettings): Worker<CycleJobData> {
+    const base = this.#opts.connection;
+    const timeout = Math.max(base.options.commandTimeout ?? 0, WORKER_COMMAND_TIMEOUT_MS);
+    const connection = base.duplicate({ lazyConnect: true, maxRetriesPerRequest: null, commandTimeout: timeout });
+    const log = this.#log.child({ owner: opts.owner });
+    const worker = new Worker<CycleJobData>(
+      this.#queue.name,
+      async (job, _token, signal) => {
+        try {
+          return await processor(job, signal);
+        } catch (err) {
+          log.error({ jobId: job.id, err: describeError(err) }, 'cycle processor threw');
+          throw err;
+        }
+      },
+      { connection, prefix: this.#opts.keys.bullPrefix, name: opts.owner, concurrency: opts.concurrency, autorun: false,
+        lockDuration: opts.lockDurationMs, stalledInterval: opts.stalledIntervalMs, maxStalledCount: MAX_STALLED_COUNT,
+        removeOnComplete: { ...REMOVE_ON_COMPLETE }, removeOnFail: { ...REMOVE_ON_FAIL } },
+    );
+    worker.on('error', (err) => log.warn({ err: describeError(err) }, 'BullMQ worker error'));
+    worker.on('stalled', (jobId) => log.warn({ jobId }, 'stalled cycle job moved back to wait'));
+    // Losing the BullMQ lock does not stop a processor; the queue lease decides whether a cycle may go on.
+    worker.on('lockRenewalFailed', (jobIds) => log.warn({ jobIds }, 'BullMQ job lock renewal failed'));
+    this.#workers.push({ worker, connection });
+    if (opts.start !== false) worker.run().catch((err: unknown) => log.error({ err: describeError(err) }, 'BullMQ worker stopped'));
+    return worker;
+  }
+
+  /**
+   * Runs a queue's cycle now (admin "run now"): a one-off job `{ queue, slot: now }` whose id is
+   * fixed per (queue, second), so a second click within the same second adds nothing.
+   */
+  async runNow(queue: string): Promise<void> {
+    const now = this.#now();
+    try {
+      await this.#queue.add(RUN_NOW_JOB_NAME, { queue, slot: now }, { jobId: runNowJobId(queue, now) });
+    } catch (err) {
+      throw redisError(`adding a run-now job for ${queue} failed`, err);
+    }
+    this.#log.info({ queue, slot: now }, 'run-now job added');
+  }
+
+  /** Jobs waiting, active and delayed, and the number of schedulers. */
+  async counts(): Promise<{ waiting: number; active: number; delayed: number; schedulers: number }> {
+    try {
+      const [c, schedulers] = await Promise.all([this.#queue.getJobCounts('waiting', 'active', 'delayed'), this.#queue.getJobSchedulersCount()]);
+      return { waiting: c['waiting'] ?? 0, active: c['active'] ?? 0, delayed: c['delayed'] ?? 0, schedulers };
+    } catch (err) {
+      throw redisError('reading the job counts failed', err);
+    }
+  }
+
+  /**
+   * Closes the workers created here, then the queue; the shared connection stays open. With
+   * `timeoutMs` > 0 the workers get that long to finish their active cycles, then their processors
+   * are cancelled (AbortSignal) and the close is no longer awaited; without it they are closed by
+   * force. Whatever is still active is recovered by the stalled check of the other instances.
+   */
+  async close(opts: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = opts.timeoutMs ?? 0;
+    await Promise.all(
+      this.#workers.splice(0).map(async ({ worker, connection }) => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          if (timeoutMs <= 0) {
+            await worker.close(true);
+            return;
+          }
+          const closing = worker.close();
+          closing.catch((err: unknown) => this.#log.warn({ err: describeError(err) }, 'closing a worker failed'));
+          const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+          if ((await Promise.race([closing.then(() => 'closed' as const), deadline])) === 'timeout') {
+            worker.cancelAllJobs('shutdown deadline passed');
+            this.#log.warn({ timeoutMs }, 'worker did not finish its cycles before the deadline: cancelled them');
+          }
+        } catch (err) {
+          this.#log.warn({ err: describeError(err) }, 'closing a worker failed');
+        } finally {
+          clearTimeout(timer);
+          connection.disconnect();
+        }
+      }),
+    );
+    await this.#queue.close();
+    this.#queueConnection.disconnect();
+  }
+}
