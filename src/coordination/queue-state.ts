@@ -1,0 +1,293 @@
+/**
+ * A queue's state in Redis: the last cycle and its history, the slot idempotency records, the
+ * pause flag and counters (key names: keys.ts).
+ *
+ * Every write that a cycle makes is **fenced**: one Lua script checks, atomically with the write,
+ * that the lease key still holds the caller's lock value and that no higher fencing token has
+ * been seen, and writes nothing otherwise (coordination.md §2.4). One script call per fenced write
+ * and pipelined reads keep a cycle's Redis traffic small (acquire, token, claim, mark, commit,
+ * release: six commands plus renewals). Pause and the skip counters are administrative writes and
+ * are not fenced.
+ */
+import type { Redis } from 'ioredis';
+import { ApfError, isApfError } from '../errors.ts';
+import type { Keys } from './keys.ts';
+import { runScript } from './lua/queue-scripts.ts';
+import type { CycleRecord } from './records.ts';
+
+/** The idempotency record of one (queue, slot). */
+export interface SlotRecord {
+  /** Token of the lease that claimed the slot. */
+  readonly token: number;
+  /** The owner (process) that claimed it. */
+  readonly owner: string;
+  /** `planned` once claimed, `submitted` after the submit, `done` when committed. */
+  readonly phase: 'planned' | 'submitted' | 'done';
+  /** Time of the last change, epoch ms. */
+  readonly at: number;
+  /** Pilots submitted (phase `submitted`). */
+  readonly n?: number;
+  /** Their job ids (phase `submitted`). */
+  readonly jobIds?: readonly string[];
+}
+
+/** What a fenced write needs from the lease. */
+export interface LeaseRef {
+  /** The lease's fencing token. */
+  readonly token: number;
+  /** The lock value in the lease key. */
+  readonly value: string;
+}
+
+/** Why the fence rejected a write. */
+export type FenceRejection = 'stale-token' | 'lease-lost';
+
+/** Result of {@link QueueState.commit}. */
+export type CommitResult = { ok: true } | { ok: false; reason: FenceRejection };
+
+/** Result of {@link QueueState.claimSlot}. */
+export type ClaimResult = { claimed: true } | { claimed: false; existing: SlotRecord };
+
+/** The unfenced counters {@link QueueState.bumpStat} may change. */
+export type QueueStat = 'skippedStale' | 'skippedBusy' | 'skippedPaused' | 'fenced';
+
+/** Options for {@link QueueState}. */
+export interface QueueStateOptions {
+  /** Cycle records kept per queue (`cluster.history`). */
+  history: number;
+}
+
+function corrupt(what: string, key: string, cause?: unknown): ApfError {
+  return new ApfError('APF_ERR_REDIS', `${what} at ${key} is not a valid record`, { cause, details: { key } });
+}
+
+/**
+ * Parses a stored CycleRecord (minimal shape check).
+ *
+ * @throws ApfError `APF_ERR_REDIS` when the text is not such a record.
+ */
+export function parseCycleRecord(text: string, key = '(value)'): CycleRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw corrupt('the cycle record', key, err);
+  }
+  const r = value as Partial<CycleRecord> | null;
+  if (typeof r !== 'object' || r === null || typeof r.queue !== 'string' || typeof r.token !== 'number' || typeof r.outcome !== 'string') {
+    throw corrupt('the cycle record', key);
+  }
+  return r as CycleRecord;
+}
+
+/**
+ * Parses a stored SlotRecord (minimal shape check).
+ *
+ * @throws ApfError `APF_ERR_REDIS` when the text is not such a record.
+ */
+export function parseSlotRecord(text: string, key = '(value)'): SlotRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw corrupt('the slot record', key, err);
+  }
+  const r = value as Partial<SlotRecord> | null;
+  const phases: readonly unknown[] = ['planned', 'submitted', 'done'];
+  if (typeof r !== 'object' || r === null || typeof r.token !== 'number' || typeof r.owner !== 'string' || !phases.includes(r.phase) || typeof r.at !== 'number') {
+    throw corrupt('the slot record', key);
+  }
+  return r as SlotRecord;
+}
+
+function fencedError(queue: string, what: string, reason: FenceRejection, token: number): ApfError {
+  return new ApfError('APF_ERR_FENCED', `queue ${queue}: ${what} rejected by the fence (${reason})`, { details: { queue, reason, token } });
+}
+
+/** Runs `fn`, turning a client error into ApfError `APF_ERR_REDIS` (ApfErrors pass through). */
+async function redisCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isApfError(err)) throw err;
+    throw new ApfError('APF_ERR_REDIS', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/** Unwraps a pipeline's `[error, value]` pairs. */
+function pipelineValues(what: string, results: Array<[Error | null, unknown]> | null): unknown[] {
+  if (results === null) throw new ApfError('APF_ERR_REDIS', `${what}: the pipeline was discarded`);
+  return results.map(([err, value]) => {
+    if (err !== null) throw new ApfError('APF_ERR_REDIS', `${what}: ${err.message}`, { cause: err });
+    return value;
+  });
+}
+
+/** Reads and writes queue state for one cluster prefix. */
+export class QueueState {
+  readonly #redis: Redis;
+  readonly #keys: Keys;
+  readonly #history: number;
+  readonly #now: () => number;
+
+  /** @param now - wall clock for `at` / `pausedAt` fields (epoch ms). */
+  constructor(redis: Redis, keys: Keys, opts: QueueStateOptions, now: () => number = Date.now) {
+    if (!Number.isInteger(opts.history) || opts.history < 1) {
+      throw new ApfError('APF_ERR_CONFIG_INVALID', `cluster.history must be a positive integer (got ${opts.history})`);
+    }
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#history = opts.history;
+    this.#now = now;
+  }
+
+  /**
+   * Fenced commit of a finished cycle: requires `GET lease == lease.value` and
+   * `token >= state.fence`; then sets `fence` = token and `last` = record, pushes the record on the
+   * history (capped at `history`), and counts the cycle and its submitted pilots
+   * (`record.jobIds.length`). Nothing is written when it rejects.
+   *
+   * @throws ApfError `APF_ERR_REDIS` when Redis fails.
+   */
+  async commit(queue: string, lease: LeaseRef, record: CycleRecord): Promise<CommitResult> {
+    const k = this.#keys;
+    const reply = await redisCall(`queue ${queue}: commit`, () =>
+      runScript(
+        this.#redis,
+        'apfCommitCycle',
+        [k.queueLease(queue), k.queueState(queue), k.queueHistory(queue), k.queueStats(queue)],
+        [String(lease.token), lease.value, JSON.stringify(record), String(this.#history), String(record.jobIds.length)],
+      ),
+    );
+    if (reply === 'ok') return { ok: true };
+    if (reply === 'stale-token' || reply === 'lease-lost') return { ok: false, reason: reply };
+    throw new ApfError('APF_ERR_REDIS', `queue ${queue}: unexpected commit reply ${String(reply)}`);
+  }
+
+  /**
+   * Fenced claim of `(queue, slot)`: creates the slot record `{token, owner, phase: 'planned', at}`
+   * with `EX ttlS` unless one exists, in which case that one is returned.
+   *
+   * @throws ApfError `APF_ERR_FENCED` (details.reason `stale-token` | `lease-lost`) when the fence
+   *   rejects; `APF_ERR_REDIS` when Redis fails.
+   */
+  async claimSlot(queue: string, slot: number, lease: LeaseRef, owner: string, ttlS: number): Promise<ClaimResult> {
+    const k = this.#keys;
+    const record: SlotRecord = { token: lease.token, owner, phase: 'planned', at: this.#now() };
+    const reply = await redisCall(`queue ${queue}: claim slot ${slot}`, () =>
+      runScript(
+        this.#redis,
+        'apfClaimSlot',
+        [k.queueLease(queue), k.queueState(queue), k.queueSlot(queue, slot)],
+        [String(lease.token), lease.value, JSON.stringify(record), String(Math.max(1, Math.ceil(ttlS)))],
+      ),
+    );
+    const [status, existing] = Array.isArray(reply) ? (reply as unknown[]) : [reply];
+    if (status === 'claimed') return { claimed: true };
+    if (status === 'taken' && typeof existing === 'string') return { claimed: false, existing: parseSlotRecord(existing, k.queueSlot(queue, slot)) };
+    if (status === 'stale-token' || status === 'lease-lost') throw fencedError(queue, `claim of slot ${slot}`, status, lease.token);
+    throw new ApfError('APF_ERR_REDIS', `queue ${queue}: unexpected claim reply ${JSON.stringify(reply)}`);
+  }
+
+  /**
+   * Fenced update of the slot record to phase `submitted` with `n` pilots and their job ids (the
+   * record's TTL is kept).
+   *
+   * @returns false when the slot has no record or one claimed under another token.
+   * @throws ApfError `APF_ERR_FENCED` when the fence rejects; `APF_ERR_REDIS` when Redis fails.
+   */
+  async markSubmitted(queue: string, slot: number, lease: LeaseRef, n: number, jobIds: readonly string[]): Promise<boolean> {
+    const k = this.#keys;
+    if (!Number.isInteger(n) || n < 0) throw new ApfError('APF_ERR_REDIS', `queue ${queue}: markSubmitted needs a count ≥ 0 (got ${n})`);
+    const reply = await redisCall(`queue ${queue}: mark slot ${slot} submitted`, () =>
+      runScript(
+        this.#redis,
+        'apfMarkSubmitted',
+        [k.queueLease(queue), k.queueState(queue), k.queueSlot(queue, slot)],
+        [String(lease.token), lease.value, String(n), JSON.stringify(jobIds), String(this.#now())],
+      ),
+    );
+    if (reply === 'ok') return true;
+    if (reply === 'missing' || reply === 'not-ours') return false;
+    if (reply === 'stale-token' || reply === 'lease-lost') throw fencedError(queue, `submitted mark of slot ${slot}`, reply, lease.token);
+    throw new ApfError('APF_ERR_REDIS', `queue ${queue}: unexpected mark reply ${String(reply)}`);
+  }
+
+  /** The slot record of `(queue, slot)`, or null. */
+  async slot(queue: string, slot: number): Promise<SlotRecord | null> {
+    const key = this.#keys.queueSlot(queue, slot);
+    const text = await redisCall(`queue ${queue}: read slot ${slot}`, () => this.#redis.get(key));
+    return text === null ? null : parseSlotRecord(text, key);
+  }
+
+  /** The highest fencing token the queue's state has seen (0 when none). */
+  async fence(queue: string): Promise<number> {
+    const text = await redisCall(`queue ${queue}: read fence`, () => this.#redis.hget(this.#keys.queueState(queue), 'fence'));
+    return text === null ? 0 : Number(text);
+  }
+
+  /** The queue's last committed cycle, or null. */
+  async last(queue: string): Promise<CycleRecord | null> {
+    const key = this.#keys.queueState(queue);
+    const text = await redisCall(`queue ${queue}: read last`, () => this.#redis.hget(key, 'last'));
+    return text === null ? null : parseCycleRecord(text, key);
+  }
+
+  /** The newest `limit` committed cycles, newest first. @param limit - @defaultValue the history cap */
+  async history(queue: string, limit: number = this.#history): Promise<CycleRecord[]> {
+    const key = this.#keys.queueHistory(queue);
+    if (limit < 1) return [];
+    const texts = await redisCall(`queue ${queue}: read history`, () => this.#redis.lrange(key, 0, Math.floor(limit) - 1));
+    return texts.map((t) => parseCycleRecord(t, key));
+  }
+
+  /** The last cycle of each queue, in one pipelined round trip. */
+  async lastMany(queues: readonly string[]): Promise<Map<string, CycleRecord | null>> {
+    const out = new Map<string, CycleRecord | null>();
+    if (queues.length === 0) return out;
+    const pipe = this.#redis.pipeline();
+    for (const q of queues) pipe.hget(this.#keys.queueState(q), 'last');
+    const values = pipelineValues('read last cycles', await redisCall('read last cycles', () => pipe.exec()));
+    queues.forEach((q, i) => {
+      const text = values[i];
+      out.set(q, typeof text === 'string' ? parseCycleRecord(text, this.#keys.queueState(q)) : null);
+    });
+    return out;
+  }
+
+  /** Pauses or resumes a queue (`paused`, `pausedBy`, `pausedAt`); an admin write, not fenced. */
+  async setPaused(queue: string, paused: boolean, by: string): Promise<void> {
+    const key = this.#keys.queueState(queue);
+    await redisCall(`queue ${queue}: set paused`, () => this.#redis.hset(key, 'paused', paused ? '1' : '0', 'pausedBy', by, 'pausedAt', String(this.#now())));
+  }
+
+  /** Whether the queue is paused. */
+  async isPaused(queue: string): Promise<boolean> {
+    const value = await redisCall(`queue ${queue}: read paused`, () => this.#redis.hget(this.#keys.queueState(queue), 'paused'));
+    return value === '1';
+  }
+
+  /** The pause flag of each queue, in one pipelined round trip. */
+  async pausedMany(queues: readonly string[]): Promise<Map<string, boolean>> {
+    const out = new Map<string, boolean>();
+    if (queues.length === 0) return out;
+    const pipe = this.#redis.pipeline();
+    for (const q of queues) pipe.hget(this.#keys.queueState(q), 'paused');
+    const values = pipelineValues('read paused flags', await redisCall('read paused flags', () => pipe.exec()));
+    queues.forEach((q, i) => out.set(q, values[i] === '1'));
+    return out;
+  }
+
+  /** Adds `by` to one of the queue's skip/fence counters (not fenced). */
+  async bumpStat(queue: string, stat: QueueStat, by = 1): Promise<void> {
+    await redisCall(`queue ${queue}: count ${stat}`, () => this.#redis.hincrby(this.#keys.queueStats(queue), stat, by));
+  }
+
+  /** Every counter of the queue (`cycles`, `submitted`, the skips, `fenced`). */
+  async stats(queue: string): Promise<Record<string, number>> {
+    const raw = await redisCall(`queue ${queue}: read stats`, () => this.#redis.hgetall(this.#keys.queueStats(queue)));
+    const out: Record<string, number> = {};
+    for (const [name, value] of Object.entries(raw)) out[name] = Number(value);
+    return out;
+  }
+}
