@@ -127,7 +127,7 @@ async function leased(
   const queue = q.queue.name;
   const fence = { token: lease.token, value: lease.value };
   const cycleId = `${queue}:${slot}:${lease.token}`;
-  const clog = log.child({ token: lease.token });
+  const clog = log.child({ fence: lease.token });
   // 4. the slot is ours only once: a previous owner that died mid-cycle may have submitted
   const claim = await deps.state.claimSlot(queue, slot, fence, deps.owner, Math.ceil((3 * q.intervalMs) / 1000));
   if (!claim.claimed) {

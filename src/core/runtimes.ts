@@ -1,0 +1,44 @@
+/**
+ * What one configuration turns into inside a running instance: the status sources and, for every
+ * enabled queue, its runtime (chain, submitter) with its interval and the cluster id of the batch
+ * source it submits into. Rebuilt on every reload; a queue whose plugins cannot be built is logged
+ * and left out (the others run).
+ */
+import { describeError } from '../errors.ts';
+import type { ApfConfig } from '../config/types.ts';
+import type { Logger } from '../logging/logger.ts';
+import { clusterSourceOf } from './batch-publisher.ts';
+import type { RunnableQueue } from './cycle-runner.ts';
+import { buildQueueRuntime } from './queue-runtime.ts';
+import { StatusSources } from './status-sources.ts';
+
+/** The live objects of one configuration. */
+export interface Runtimes {
+  readonly config: ApfConfig;
+  readonly sources: StatusSources;
+  readonly queues: ReadonlyMap<string, RunnableQueue & { readonly batchStatusKey: string; readonly wmsKey: string | undefined }>;
+  /** maxage (ms) of every cluster batch source id this config knows. */
+  readonly maxAgeMs: ReadonlyMap<string, number>;
+}
+
+/** Builds the runtimes of the enabled queues of `config` for instance `instanceId`. */
+export function buildRuntimes(config: ApfConfig, instanceId: string, logger: Logger): Runtimes {
+  const enabled = [...config.queues.values()].filter((q) => q.enabled);
+  const sources = new StatusSources({ config, logger, queues: enabled });
+  const queues = new Map<string, RunnableQueue & { batchStatusKey: string; wmsKey: string | undefined }>();
+  const maxAgeMs = new Map<string, number>();
+  for (const q of enabled) {
+    const keys = sources.keysOf(q.name);
+    if (keys === undefined) continue;
+    try {
+      const rt = buildQueueRuntime(config, q, logger);
+      const { source } = clusterSourceOf(keys.batch, instanceId);
+      const maxage = q.batchstatus.options['maxage'];
+      maxAgeMs.set(source, (typeof maxage === 'number' ? maxage : 360) * 1000);
+      queues.set(q.name, { ...rt, intervalMs: q.sleep * 1000, batchSource: source, batchStatusKey: keys.batch, wmsKey: keys.wms });
+    } catch (err) {
+      logger.error({ queue: q.name, err: describeError(err) }, 'queue left out: its plugins could not be built');
+    }
+  }
+  return { config, sources, queues, maxAgeMs };
+}
