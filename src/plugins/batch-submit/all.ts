@@ -3,6 +3,7 @@ import type { BatchSubmitPluginDef } from '../define.ts';
 import { CONDOR_CE } from './condor-ce.ts';
 import { CONDOR_LOCAL } from './condor-local.ts';
 import { CONDOR_OSGCE } from './condor-osgce.ts';
+import { noopSubmitPlugin } from './noop.ts';
 
 /** The condor submit plugins, most used first. */
-export const ALL_BATCH_SUBMIT_PLUGINS: readonly BatchSubmitPluginDef[] = [CONDOR_OSGCE, CONDOR_LOCAL, CONDOR_CE];
+export const ALL_BATCH_SUBMIT_PLUGINS: readonly BatchSubmitPluginDef[] = [CONDOR_OSGCE, CONDOR_LOCAL, CONDOR_CE, noopSubmitPlugin];
