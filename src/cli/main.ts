@@ -34,6 +34,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'undrain', summary: 'let a drained instance take cycles again', load: async () => (await import('./commands/admin.ts')).undrainCommand },
   { name: 'reload', summary: 'make every instance reload its configuration', load: async () => (await import('./commands/admin.ts')).reloadCommand },
   { name: 'decommission', summary: "drop a retired instance's pilot counts and registration at once", load: async () => (await import('./commands/admin.ts')).decommissionCommand },
+  { name: 'drill', summary: 'run a failover drill: freeze (or --kill) an instance, measure takeover per queue, count duplicates', load: async () => (await import('./commands/drill.ts')).drillCommand },
+  { name: 'demo', summary: 'run a 3-instance cluster on this machine against the simulators, with a live summary', load: async () => (await import('./commands/demo.ts')).demoCommand },
   { name: 'sim panda', summary: 'run the PanDA simulator (an HTTP server speaking PanDA\'s formats; a test tool)', load: async () => (await import('./commands/sim-panda.ts')).simPandaCommand },
   { name: 'sim condor', summary: 'set up / run the HTCondor simulator (condor_submit, condor_q, condor_history, condor_rm; a test tool)', load: async () => (await import('./commands/sim-condor.ts')).simCondorCommand },
 ];

@@ -349,6 +349,9 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
         running.delete(server);
         if (running.size === 0) removeHooks();
         if (server.running()) {
+          // the child is unref'd (apf may exit first): keep the loop alive while waiting for it
+          const keepAlive = setInterval(() => undefined, 1000);
+          server.exited.finally(() => clearInterval(keepAlive)).catch(() => undefined);
           signalPid(server.pid, 'SIGTERM');
           const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), options.stopGraceMs ?? 10_000).unref());
           if ((await Promise.race([server.exited.then(() => 'done' as const), grace])) === 'late' && server.running()) {
