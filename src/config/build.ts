@@ -13,6 +13,7 @@ import type {
   ApfConfig,
   AuthProfile,
   ClusterSettings,
+  WebSettings,
   ConfigProblem,
   FactorySettings,
   MonitorSection,
@@ -77,6 +78,22 @@ function clusterSettings(v: OptionValues<typeof FACTORY_OPTIONS>): ClusterSettin
   };
 }
 
+/** The port of an http(s) URL (explicit, or 80/443), as APF's log server took it from baseLogDirUrl. */
+export function portOfUrl(url: string): number | undefined {
+  try {
+    const u = new URL(url);
+    if (u.port !== '') return Number(u.port);
+    return u.protocol === 'https:' ? 443 : u.protocol === 'http:' ? 80 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Web settings with every default (for tests and tools that build settings by hand). */
+export function defaultWebSettings(): WebSettings {
+  return { port: 25880, bind: '0.0.0.0', adminTokenFile: undefined, logserver: { enabled: true, index: true, allowRobots: false }, cleanMaxDiskPercent: undefined };
+}
+
 /** Cluster settings with every default (for tests and tools that build settings by hand). */
 export function defaultClusterSettings(): ClusterSettings {
   return clusterSettings(parseOptions(FACTORY_OPTIONS, () => undefined, { section: 'Factory', prefix: '' }).values);
@@ -104,6 +121,13 @@ function buildFactory(section: ResolvedSection | undefined): { factory: FactoryS
     cleanlogsKeepdays: v['cleanlogs.keepdays'],
     maxPerFactory: v['maxperfactory.maximum'],
     cluster: clusterSettings(v),
+    web: {
+      port: v['web.port'] ?? portOfUrl(v.baseLogDirUrl) ?? 25880,
+      bind: v['web.bind'],
+      adminTokenFile: v['web.admin_token_file'],
+      logserver: { enabled: v['logserver.enabled'], index: v['logserver.index'], allowRobots: v['logserver.allowrobots'] },
+      cleanMaxDiskPercent: v['cleanlogs.maxdiskpercent'],
+    },
     raw: entries,
   };
   return { factory, problems };

@@ -31,6 +31,10 @@ export const FACTORY_OPTIONS = {
   'logserver.index': opt.bool('Directory listings in the log server', true),
   'logserver.allowrobots': opt.bool('Let robots index the log server', false),
   'cleanlogs.keepdays': opt.int('Days of pilot logs kept (queues may override)', 14, { min: 0 }),
+  'cleanlogs.maxdiskpercent': opt.optInt('Remove the oldest day directories while the disk of baseLogDir is fuller than this (%)', { min: 1, max: 100 }),
+  'web.port': opt.optInt('Port of the monitor/API/log server (default: the port of baseLogDirUrl, else 25880); --web-port / $APF_WEB_PORT override', { min: 0, max: 65535 }),
+  'web.bind': opt.string('Address the web server listens on', '0.0.0.0'),
+  'web.admin_token_file': opt.optString('File holding the admin bearer token (unset: admin actions disabled)'),
   'maxperfactory.maximum': opt.optInt('Cap on pending+running pilots of the whole factory (MaxPerFactory)'),
 
   // --- apf additions: the cluster (docs/operations.md) ---

@@ -84,8 +84,22 @@ export interface FactorySettings {
   readonly maxPerFactory: number | undefined;
   /** Redis and cluster settings (apf additions). */
   readonly cluster: ClusterSettings;
+  /** Web server, log server and log cleanup settings. */
+  readonly web: WebSettings;
   /** Every effective key of `[Factory]` (plugins fall back to these, e.g. `wmsstatus.panda.sleep`). */
   readonly raw: ReadonlyMap<string, ResolvedEntry>;
+}
+
+/** The web server (monitor, API, pilot logs) and the log cleanup. */
+export interface WebSettings {
+  /** Port: `web.port`, else the port of `baseLogDirUrl`, else 25880. */
+  readonly port: number;
+  readonly bind: string;
+  readonly adminTokenFile: string | undefined;
+  /** `logserver.enabled` / `.index` / `.allowrobots`. */
+  readonly logserver: { readonly enabled: boolean; readonly index: boolean; readonly allowRobots: boolean };
+  /** `cleanlogs.maxdiskpercent`. */
+  readonly cleanMaxDiskPercent: number | undefined;
 }
 
 /** How to reach Redis. Passwords are never in the config: only the files that hold them. */

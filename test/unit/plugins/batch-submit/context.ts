@@ -18,7 +18,7 @@ import type {
 } from '../../../../src/config/types.ts';
 import type { BatchSubmitPluginDef, SubmitContext } from '../../../../src/plugins/define.ts';
 import type { Logger } from '../../../../src/logging/logger.ts';
-import { defaultClusterSettings } from '../../../../src/config/build.ts';
+import { defaultClusterSettings, defaultWebSettings } from '../../../../src/config/build.ts';
 
 /** Section entries as the loader stores them (`queues.conf`, line numbers in order). */
 export function entries(kv: Record<string, string>, file = '/etc/autopyfactory/queues.conf'): Map<string, ResolvedEntry> {
@@ -91,6 +91,7 @@ const FACTORY_DEFAULTS: FactorySettings = {
   cleanlogsKeepdays: 14,
   maxPerFactory: undefined,
   cluster: defaultClusterSettings(),
+  web: defaultWebSettings(),
   raw: new Map(),
 };
 
