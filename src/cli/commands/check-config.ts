@@ -1,23 +1,10 @@
 /** `apf check-config`: validate the configuration, or print the effective sections. */
 import type { CliCommand } from '../command.ts';
 import { CONFIG_OPTION, UsageError, loadOrReport, parse } from '../common.ts';
-import type { ApfConfig } from '../../config/types.ts';
+import { CONFIG_FAMILIES, effectiveJson, type ConfigFamily } from '../../config/effective.ts';
 
-const FAMILIES = ['factory', 'queues', 'auth', 'monitor', 'mappings'] as const;
-type Family = (typeof FAMILIES)[number];
-
-/** `{section: {key: value}}` — the same view as Python's `dict(cp.items(section))`. */
-export function effectiveJson(config: ApfConfig, families: readonly Family[]): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  for (const f of families) {
-    for (const s of config.effective[f]) {
-      const entries: Record<string, string> = {};
-      for (const [k, e] of s.entries) entries[k] = e.value;
-      out[s.name] = entries;
-    }
-  }
-  return out;
-}
+const FAMILIES = CONFIG_FAMILIES;
+type Family = ConfigFamily;
 
 export const checkConfigCommand: CliCommand = {
   name: 'check-config',

@@ -106,7 +106,7 @@ export const demoCommand: CliCommand = {
       const log = openSync(join(dir, `instance-${i}.log`), 'a');
       children.push(
         spawn(process.execPath, [cliEntry(), 'start', '--config', etc, '--instance', `demo-${i}`], {
-          env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, APF_REDIS_URL: redis.url, APF_LOG_LEVEL: 'info' },
+          env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, APF_REDIS_URL: redis.url, APF_LOG_LEVEL: 'info', APF_ALLOW_ROOT: '1' },
           stdio: ['ignore', log, log],
         }),
       );
