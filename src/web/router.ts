@@ -37,6 +37,8 @@ export interface Route {
   readonly handler: Handler;
   /** Needs the admin bearer token (401 without, 403 wrong). */
   readonly admin?: boolean;
+  /** Refuses a match on its parameters (e.g. `/:date/*` only for `YYYY-MM-DD` dates). */
+  readonly accept?: (params: Readonly<Record<string, string>>) => boolean;
 }
 
 /** An error a handler throws to answer with a status (and a JSON `{error}` body). */
@@ -102,6 +104,7 @@ export function compile(routes: readonly Route[]): (method: string, path: string
       }
       if (!ok) continue;
       if (c.rest) params['*'] = raw.slice(c.parts.length).join('/');
+      if (c.route.accept?.(params) === false) continue;
       if (c.route.method === method || (method === 'HEAD' && c.route.method === 'GET')) return { route: c.route, params };
       allowed.push(c.route.method);
     }

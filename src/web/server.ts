@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { describeError } from '../errors.ts';
 import type { WebDeps } from './deps.ts';
 import { HttpError, compile, json, type Route, type WebRequest, type WebResponse } from './router.ts';
@@ -52,8 +52,8 @@ function send(res: ServerResponse, r: WebResponse, head: boolean): void {
     if (r.body instanceof Readable) r.body.destroy();
     res.end();
   } else if (r.body instanceof Readable) {
-    r.body.on('error', () => res.destroy());
-    r.body.pipe(res);
+    // pipeline destroys the source when the client goes away (no leaked file descriptors)
+    pipeline(r.body, res, () => undefined);
   } else res.end(r.body);
 }
 
