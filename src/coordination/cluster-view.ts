@@ -278,6 +278,129 @@ export function buildClusterView(
   return { now: o.now, sources: statuses, queues: out, totals, merged, unattributed };
 }
 
+/** The part of a {@link ClusterView} the cycles work from ({@link batchViewFor}): no per-queue breakdown by source. */
+export type BatchCounts = Pick<ClusterView, 'now' | 'sources' | 'merged' | 'totals'>;
+
+/**
+ * The sums of the counted sources' snapshots alone, kept from one {@link buildBatchCounts} call
+ * to the next: reused as long as every source still has the same snapshot (`at`, `seq`) and the
+ * same counted state, so a read of the cluster costs what changed since the last one (the
+ * submitted entries), not every queue of every source.
+ */
+export interface SnapshotSums {
+  /** Identity of the inputs: each source's id, `at`, `seq` and whether it is counted. */
+  readonly key: string;
+  /** Per queue held by a counted snapshot, sorted by queue name: the counts summed over those snapshots. */
+  readonly merged: ReadonlyMap<string, BatchQueueInfo>;
+  readonly totals: { readonly pending: number; readonly running: number; readonly done: number; readonly failed: number };
+  /** Number of queues in each source's snapshot. */
+  readonly queueCounts: ReadonlyMap<string, number>;
+}
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function snapshotSums(ordered: readonly SourceRecord[], counted: (source: string) => boolean, key: string): SnapshotSums {
+  const accs = new Map<string, { pending: number; running: number; done: number; failed: number; rt: number; rs: number; recent: boolean }>();
+  const queueCounts = new Map<string, number>();
+  for (const rec of ordered) {
+    const names = Object.keys(rec.queues);
+    queueCounts.set(rec.source, names.length);
+    if (!counted(rec.source)) continue;
+    for (const q of names) {
+      const c = rec.queues[q] as BatchQueueInfo;
+      let a = accs.get(q);
+      if (a === undefined) accs.set(q, (a = { pending: 0, running: 0, done: 0, failed: 0, rt: 0, rs: 0, recent: false }));
+      a.pending += c.pending;
+      a.running += c.running;
+      a.done += c.done;
+      a.failed += c.failed;
+      if (c.recent !== undefined) {
+        a.recent = true;
+        a.rt += c.recent.total;
+        a.rs += c.recent.short;
+      }
+    }
+  }
+  const merged = new Map<string, BatchQueueInfo>();
+  const totals = { pending: 0, running: 0, done: 0, failed: 0 };
+  for (const q of [...accs.keys()].sort(byName)) {
+    const a = accs.get(q) as NonNullable<ReturnType<typeof accs.get>>;
+    const info: BatchQueueInfo = { pending: a.pending, running: a.running, done: a.done, failed: a.failed };
+    merged.set(q, a.recent ? { ...info, recent: { total: a.rt, short: a.rs } } : info);
+    totals.pending += a.pending;
+    totals.running += a.running;
+    totals.done += a.done;
+    totals.failed += a.failed;
+  }
+  return { key, merged, totals, queueCounts };
+}
+
+/**
+ * What {@link buildClusterView} computes for the cycles — `sources`, `merged` and `totals`, equal
+ * to its — without the per-queue breakdown by source, and reusing the snapshot sums of the
+ * previous call (`prev`) when the snapshots and their counted states are unchanged: then only the
+ * submitted entries are gone through, not every queue of every source.
+ *
+ * Snapshots are identified by source, `at` and `seq` (every publish changes both; records read by
+ * ContributionStore.readAll qualify): two records with the same three must have the same counts.
+ */
+export function buildBatchCounts(
+  sources: readonly SourceRecord[],
+  submitted: readonly SubmittedEntry[],
+  instances: readonly InstanceLiveness[],
+  o: ClusterViewOptions,
+  prev?: SnapshotSums,
+): { counts: BatchCounts; sums: SnapshotSums } {
+  const alive = new Map(instances.map((i) => [i.id, i]));
+  const bySource = new Map(sources.map((s) => [s.source, s]));
+  const ordered = [...bySource.values()].sort((a, b) => byName(a.source, b.source));
+  const states = new Map(ordered.map((rec) => [rec.source, classify(rec, alive, o)]));
+  const counted = (source: string): boolean => states.get(source)?.state !== 'dropped';
+  const key = ordered.map((r) => `${r.source}\t${r.at}\t${r.seq}\t${counted(r.source) ? 1 : 0}`).join('\n');
+  const sums = prev?.key === key ? prev : snapshotSums(ordered, counted, key);
+
+  // The submitted-since entries of counted sources, on top of the snapshot sums.
+  const extra = new Map<string, number>();
+  const perSource = new Map<string, number>();
+  for (const e of submitted) {
+    const rec = bySource.get(e.source);
+    if (rec === undefined || e.at <= rec.at || !counted(e.source)) continue;
+    extra.set(e.queue, (extra.get(e.queue) ?? 0) + e.n);
+    perSource.set(e.source, (perSource.get(e.source) ?? 0) + e.n);
+  }
+  let merged: Map<string, BatchQueueInfo> | ReadonlyMap<string, BatchQueueInfo> = sums.merged;
+  let submittedSince = 0;
+  if (extra.size > 0) {
+    const m = new Map(sums.merged);
+    let added = false;
+    for (const [q, n] of extra) {
+      submittedSince += n;
+      const base = m.get(q);
+      if (base === undefined) added = true;
+      m.set(q, { ...(base ?? ZERO), pending: (base?.pending ?? 0) + n });
+    }
+    merged = added ? new Map([...m].sort(([x], [y]) => byName(x, y))) : m;
+  }
+  const statuses = new Map<string, SourceStatus>();
+  for (const rec of ordered) {
+    const st = states.get(rec.source) as ReturnType<typeof classify>;
+    const isCounted = st.state !== 'dropped';
+    statuses.set(rec.source, {
+      source: rec.source,
+      owner: rec.owner,
+      publisher: rec.publisher,
+      at: rec.at,
+      seq: rec.seq,
+      ...st,
+      counted: isCounted,
+      submittedSince: isCounted ? (perSource.get(rec.source) ?? 0) : 0,
+      queueCount: sums.queueCounts.get(rec.source) ?? Object.keys(rec.queues).length,
+    });
+  }
+  const totals: ClusterTotals = { ...sums.totals, pending: sums.totals.pending + submittedSince, submittedSince };
+  return { counts: { now: o.now, sources: statuses, merged, totals }, sums };
+}
+
 /** Options of {@link batchViewFor}. */
 export interface BatchViewForOptions {
   /**
@@ -301,7 +424,7 @@ const NO_JOBS: ReadonlyMap<string, readonly BatchJob[]> = new Map();
  *
  * The returned snapshot shares the view's merged map: build the view once per round, not per queue.
  */
-export function batchViewFor(view: ClusterView, queue: string, ownSource: string | null, opts: BatchViewForOptions = {}): SourceView<BatchSnapshot> {
+export function batchViewFor(view: BatchCounts, queue: string, ownSource: string | null, opts: BatchViewForOptions = {}): SourceView<BatchSnapshot> {
   if (ownSource === null) return { available: false, key: 'cluster', reason: `queue ${queue} has no batch source to submit into` };
   const own = view.sources.get(ownSource);
   if (own === undefined) return { available: false, key: ownSource, reason: `no snapshot of this batch source has been published (queue ${queue})` };
@@ -341,7 +464,7 @@ export interface SourceTransition {
  * The state changes between the previous view (null at start) and the next one, sorted by source,
  * so the daemon logs each transition (→ offline, → dropped, back to fresh…) exactly once.
  */
-export function sourceTransitions(prev: ClusterView | null, next: ClusterView): SourceTransition[] {
+export function sourceTransitions(prev: Pick<ClusterView, 'sources'> | null, next: Pick<ClusterView, 'sources' | 'now'>): SourceTransition[] {
   const out: SourceTransition[] = [];
   for (const s of next.sources.values()) {
     const before = prev?.sources.get(s.source);

@@ -20,6 +20,7 @@ import type { Keys } from './keys.ts';
 import type { SourceRecord } from './records.ts';
 import { CONTRIB_PUBLISH } from './lua/contrib-publish-3.ts';
 import { CONTRIB_READ_ALL } from './lua/contrib-read-all-1.ts';
+import { CONTRIB_SUBMITTED } from './lua/contrib-submitted-1.ts';
 
 /** The source id and owner of a batch source, from its batch status key (`local` or `<name>:<pool>`). */
 export function sourceIdFor(scheddKey: string, instanceId: string): { source: string; owner: string | null } {
@@ -29,6 +30,9 @@ export function sourceIdFor(scheddKey: string, instanceId: string): { source: st
 
 // ---------------------------------------------------------------------------------------------
 // encoding (pure)
+
+/** The head every stored snapshot starts with; it changes with every publish (`at` and `seq`). */
+const SNAPSHOT_HEAD = /^\{"at":\d+,"seq":\d+,/;
 
 type Counts = [number, number, number, number] | [number, number, number, number, number, number];
 
@@ -160,9 +164,16 @@ export class ContributionStore {
   readonly #submittedTtlMs: number;
   readonly #publish: ScriptFn;
   readonly #readAll: ScriptFn;
+  readonly #submitted: ScriptFn;
   /** Key templates for the read script: the part of a key before and after the source id. */
   readonly #snapKey: readonly [string, string];
   readonly #subKey: readonly [string, string];
+  /**
+   * The last decoded snapshot of each source with the head (`{"at":…,"seq":…,`) it was stored
+   * under: a read passes the heads, and the script leaves out snapshots that still start with
+   * theirs, so an unchanged snapshot (thousands of queues) is neither sent nor decoded again.
+   */
+  #decoded = new Map<string, { readonly head: string; readonly rec: SourceRecord }>();
   /** Bumped by every local write, so a read begun before it is never handed to a later caller. */
   #writes = 0;
   #inflight: { readonly writes: number; readonly promise: Promise<ContributionsSnapshot> } | undefined;
@@ -174,6 +185,7 @@ export class ContributionStore {
     this.#submittedTtlMs = opts.submittedTtlMs ?? 86_400_000;
     this.#publish = script(redis, CONTRIB_PUBLISH);
     this.#readAll = script(redis, CONTRIB_READ_ALL);
+    this.#submitted = script(redis, CONTRIB_SUBMITTED);
     const split = (key: string): [string, string] => {
       const [pre, post] = key.split('\u0000');
       return [pre ?? '', post ?? ''];
@@ -217,8 +229,9 @@ export class ContributionStore {
   }
 
   /**
-   * Records pilots submitted into `source` by a cycle (ZADD, member `<queue>\t<cycleId>\t<n>`,
-   * score `at`), so the next cycle counts them before the next poll. Call it once per cycle and
+   * Records pilots submitted into `source` by a cycle (one script: ZADD of the member
+   * `<queue>\t<cycleId>\t<n>` with score `at`, and PEXPIRE of the zset), so the next cycle counts
+   * them before the next poll. Call it once per cycle and
    * source with the total (or give each batch its own cycle id): the same member recorded twice
    * is one entry, which also makes a retried call harmless.
    *
@@ -229,10 +242,9 @@ export class ContributionStore {
     noControl('queue name', queue);
     noControl('cycle id', cycleId);
     if (!isCount(n) || n === 0 || !isCount(at)) throw new ApfError('APF_ERR_USAGE', `invalid submitted record n=${n} at=${at}`);
-    const key = this.#keys.sourceSubmitted(source);
     this.#writes++;
     try {
-      await execTx(this.#redis.multi().zadd(key, at, encodeSubmittedMember(queue, cycleId, n)).pexpire(key, this.#submittedTtlMs));
+      await this.#submitted(this.#keys.sourceSubmitted(source), at, encodeSubmittedMember(queue, cycleId, n), this.#submittedTtlMs);
     } catch (err) {
       throw redisError(`recording submitted pilots of ${queue} into ${source}`, err);
     }
@@ -240,13 +252,14 @@ export class ContributionStore {
 
   /**
    * Every source and its submitted-since entries, in one round trip (one script). Concurrent
-   * callers share one read, unless this store wrote something after that read began.
+   * callers share one read, unless this store wrote something after that read began, or the caller
+   * asks for a `fresh` read (one that begins now: it must see what other instances wrote so far).
    *
    * @throws ApfError `APF_ERR_REDIS`.
    */
-  readAll(): Promise<ContributionsSnapshot> {
+  readAll(fresh = false): Promise<ContributionsSnapshot> {
     const current = this.#inflight;
-    if (current !== undefined && current.writes === this.#writes) return current.promise;
+    if (!fresh && current !== undefined && current.writes === this.#writes) return current.promise;
     const entry = { writes: this.#writes, promise: this.#read() };
     this.#inflight = entry;
     const clear = (): void => {
@@ -257,9 +270,12 @@ export class ContributionStore {
   }
 
   async #read(): Promise<ContributionsSnapshot> {
+    // What '=' refers to is the copy held when the read was sent (a concurrent read may replace it).
+    const held = this.#decoded;
+    const heads = [...held].flatMap(([id, d]) => [id, d.head]);
     let reply: unknown;
     try {
-      reply = await this.#readAll(this.#keys.sources, this.#snapKey[0], this.#snapKey[1], this.#subKey[0], this.#subKey[1]);
+      reply = await this.#readAll(this.#keys.sources, this.#snapKey[0], this.#snapKey[1], this.#subKey[0], this.#subKey[1], ...heads);
     } catch (err) {
       throw redisError('reading batch contributions', err);
     }
@@ -267,13 +283,22 @@ export class ContributionStore {
     const sources: SourceRecord[] = [];
     const submitted: SubmittedEntry[] = [];
     const invalid: string[] = [];
+    const decoded = new Map<string, { readonly head: string; readonly rec: SourceRecord }>();
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const id = String(flat[i]);
       const text = String(flat[i + 1]);
-      if (text !== '') {
+      const same = text === '=' ? held.get(id) : undefined;
+      if (same !== undefined) {
+        decoded.set(id, same);
+        sources.push(same.rec);
+      } else if (text !== '') {
         const rec = decodeSourceRecord(text);
+        const head = SNAPSHOT_HEAD.exec(text)?.[0];
         if (rec === null || rec.source !== id) invalid.push(id);
-        else sources.push(rec);
+        else {
+          sources.push(rec);
+          if (head !== undefined) decoded.set(id, { head, rec });
+        }
       }
       const sub = flat[i + 2] as unknown[];
       for (let j = 0; j + 1 < sub.length; j += 2) {
@@ -281,6 +306,8 @@ export class ContributionStore {
         if (e !== null) submitted.push(e);
       }
     }
+    // Sources gone from the index (decommissioned) are forgotten with the rest.
+    this.#decoded = decoded;
     return { sources, submitted, invalid };
   }
 

@@ -48,6 +48,20 @@ export interface DispatchOptions {
   pageSize?: number;
 }
 
+/** Options of {@link Dispatcher.reconcile}. */
+export interface ReconcileOptions {
+  /** Stops further changes (the reconciler's lease was lost). */
+  signal?: AbortSignal;
+  /**
+   * Also compare each scheduler's options (interval, offset, job name, template) with the desired
+   * ones, which reads every scheduler's hash — 10,000 reads for 10,000 queues. `false`: one ZRANGE
+   * of the scheduler ids and next slots, enough to add missing schedulers, remove unknown ones and
+   * repair overdue ones (what a lost or stuck scheduler needs); option changes come from a
+   * configuration reload, which reconciles in full. @defaultValue true
+   */
+  full?: boolean;
+}
+
 /** What {@link Dispatcher.reconcile} changed (APF queue names). */
 export interface ReconcileResult {
   added: string[];
@@ -86,6 +100,25 @@ export const MAX_STALLED_COUNT = 1;
 export const WORKER_COMMAND_TIMEOUT_MS = 13_000;
 
 const SCHEDULER_JOB_ID = /^repeat:(.+):(\d+)$/;
+
+/**
+ * A scheduler whose next slot is this far in the past, with its job not waiting for a worker, is
+ * stuck behind a dead worker ({@link Dispatcher.repairStuck}). Live workers advance it within a
+ * round trip of taking the job; ten seconds leave room for a slow event loop.
+ */
+export const STUCK_AFTER_MS = 10_000;
+
+/** Scheduler changes a reconcile has in flight at once. */
+export const RECONCILE_CONCURRENCY = 16;
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; rejects with the first rejection. */
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
 
 /** Scheduler id of an APF queue: reversible, no ':' (`%` → `%25`, `:` → `%3A`; all else kept). */
 export function schedulerId(queue: string): string {
@@ -240,11 +273,12 @@ export class Dispatcher {
    * touched (an upsert of an unchanged scheduler would re-create its pending job); overdue
    * schedulers are repaired unless their pending job merely waits for a free worker. `signal`
    * stops further changes (the reconciler's lease was lost): rejects with `APF_ERR_ABORTED`.
+   * With `full: false` the schedulers' options are not read nor compared (see {@link ReconcileOptions}).
    * Reading the schedulers fails with `APF_ERR_REDIS`; a failed change of one queue is logged and
    * listed in `failed`.
    */
-  async reconcile(desired: ReadonlyMap<string, number>, opts: { signal?: AbortSignal } = {}): Promise<ReconcileResult> {
-    const existing = await this.#listSchedulers(desired);
+  async reconcile(desired: ReadonlyMap<string, number>, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
+    const existing = opts.full === false ? await this.#listNextSlots(desired) : await this.#listSchedulers(desired);
     const plan = planReconcile(desired, existing.values(), this.#now());
     const result: ReconcileResult = { added: [], updated: [], removed: [], repaired: [], failed: [...plan.invalid] };
     for (const q of plan.invalid) this.#log.error({ queue: q, every: desired.get(q) }, 'queue not scheduled: its interval is not a positive integer (ms)');
@@ -257,13 +291,47 @@ export class Dispatcher {
         this.#log.error({ queue, err: describeError(err) }, `scheduler ${what} failed`);
       }
     };
-    for (const id of plan.remove) await step(tryQueueOf(id) ?? id, result.removed, 'removal', () => this.#remove(id, existing.get(id)?.next));
-    for (const [q, every] of plan.add) await step(q, result.added, 'creation', () => this.#upsert(q, every));
-    for (const [q, every] of plan.update) await step(q, result.updated, 'update', () => this.#upsert(q, every));
-    for (const [q, every, next] of plan.overdue) await step(q, result.repaired, 'repair', () => this.#repair(q, every, next));
+    // A few changes in flight at once: the first reconcile of 10,000 queues then takes seconds, not
+    // a minute and more of one round trip after the other (bench/cluster.ts measures it).
+    const each = <T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> => inParallel(items, RECONCILE_CONCURRENCY, fn);
+    await each(plan.remove, (id) => step(tryQueueOf(id) ?? id, result.removed, 'removal', () => this.#remove(id, existing.get(id)?.next)));
+    await each(plan.add, ([q, every]) => step(q, result.added, 'creation', () => this.#upsert(q, every)));
+    await each(plan.update, ([q, every]) => step(q, result.updated, 'update', () => this.#upsert(q, every)));
+    await each(plan.overdue, ([q, every, next]) => step(q, result.repaired, 'repair', () => this.#repair(q, every, next)));
     const changed = result.added.length + result.updated.length + result.removed.length + result.repaired.length + result.failed.length;
     this.#log[changed > 0 ? 'info' : 'debug']({ schedulers: existing.size, desired: desired.size, ...result }, 'schedulers reconciled');
     return result;
+  }
+
+  /**
+   * Every scheduler's id and next slot in one ZRANGE (atomic, so nothing moves between pages),
+   * keyed by id, with the options taken as desired: a view that planReconcile can only find
+   * missing, unknown or overdue, never different.
+   */
+  async #listNextSlots(desired: ReadonlyMap<string, number>): Promise<Map<string, SchedulerView>> {
+    let flat: string[];
+    try {
+      flat = await this.#queueConnection.zrange(this.#queue.toKey('repeat'), '0', '-1', 'WITHSCORES');
+    } catch (err) {
+      throw redisError('reading the job schedulers failed', err);
+    }
+    const out = new Map<string, SchedulerView>();
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const id = flat[i] as string;
+      const queue = tryQueueOf(id);
+      const every = queue === undefined ? undefined : desired.get(queue);
+      const usable = every !== undefined && Number.isSafeInteger(every) && every >= 1;
+      out.set(id, {
+        id,
+        name: CYCLE_JOB_NAME,
+        every,
+        pattern: undefined,
+        offset: usable && queue !== undefined ? schedulerOffset(queue, every) : undefined,
+        next: Number(flat[i + 1]),
+        queue,
+      });
+    }
+    return out;
   }
 
   /** Reads every scheduler (paged), keyed by id. */
@@ -309,18 +377,59 @@ export class Dispatcher {
   }
 
   /** Re-upserts an overdue scheduler, unless its pending job is only waiting for a free worker. */
-  async #repair(queue: string, every: number, next: number): Promise<boolean> {
+  async #repair(queue: string, every: number, next: number, watchdog = false): Promise<boolean> {
     const jobId = `repeat:${schedulerId(queue)}:${next}`;
     const state = await this.#queue.getJobState(jobId);
     const lateMs = this.#now() - next;
     if (state === 'waiting' || state === 'prioritized') {
-      // Re-upserting would only move it to the back of the line: the workers are saturated.
-      this.#log.warn({ queue, jobId, state, lateMs }, 'cycle job waits for a free worker for more than 2 intervals');
+      // Re-upserting would only move it to the back of the line: the workers are saturated. (The
+      // watchdog looks every few seconds: the reconcile's 2-interval check reports it.)
+      if (!watchdog) this.#log.warn({ queue, jobId, state, lateMs }, 'cycle job waits for a free worker for more than 2 intervals');
       return false;
     }
     this.#log.warn({ queue, jobId, state, lateMs, every }, 'scheduler stopped producing cycles: re-upserted');
     await this.#upsert(queue, every);
     return true;
+  }
+
+  /**
+   * Repairs schedulers left behind by a dead worker. BullMQ schedules a scheduler's next iteration
+   * only after a worker has taken the current one, so a worker killed in between leaves the
+   * scheduler without a next job until the stalled-job check re-queues the one it took — a lock
+   * duration plus up to two stalled intervals later, often an interval or two of missed cycles.
+   * A live worker advances the scheduler within a round trip of taking the job, so a scheduler
+   * whose next slot lies more than `stuckAfterMs` in the past, and whose job is not merely waiting
+   * for a worker, is stuck: it is re-upserted, which schedules its next slot (the taken job, when
+   * the stalled check re-queues it, no longer matches and schedules nothing). One ZRANGEBYSCORE
+   * finds them; at most `limit` are looked at per call. Only desired queues are touched.
+   *
+   * @returns the queues repaired.
+   * @throws ApfError `APF_ERR_REDIS` when the schedulers cannot be read; a failed repair is logged.
+   */
+  async repairStuck(
+    desired: ReadonlyMap<string, number>,
+    opts: { stuckAfterMs?: number; limit?: number; signal?: AbortSignal } = {},
+  ): Promise<string[]> {
+    const before = this.#now() - (opts.stuckAfterMs ?? STUCK_AFTER_MS);
+    let flat: string[];
+    try {
+      flat = await this.#queueConnection.zrangebyscore(this.#queue.toKey('repeat'), '-inf', `(${before}`, 'WITHSCORES', 'LIMIT', '0', String(opts.limit ?? 100));
+    } catch (err) {
+      throw redisError('reading the job schedulers failed', err);
+    }
+    const repaired: string[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      if (opts.signal?.aborted === true) break;
+      const queue = tryQueueOf(flat[i] as string);
+      const every = queue === undefined ? undefined : desired.get(queue);
+      if (queue === undefined || every === undefined || !Number.isSafeInteger(every) || every < 1) continue;
+      try {
+        if (await this.#repair(queue, every, Number(flat[i + 1]), true)) repaired.push(queue);
+      } catch (err) {
+        this.#log.error({ queue, err: describeError(err) }, 'scheduler repair failed');
+      }
+    }
+    return repaired;
   }
 
   /**

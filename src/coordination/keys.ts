@@ -89,6 +89,10 @@ export class Keys {
   get adminLog(): string {
     return `${this.prefix}:admin:log`;
   }
+  /** String JSON drill run (progress and report), EX 7 days: any instance can answer for it. */
+  drill(id: string): string {
+    return `${this.prefix}:drill:${id}`;
+  }
   /** The BullMQ prefix (BullMQ adds `:<queue>:…`). */
   get bullPrefix(): string {
     return `${this.prefix}:bull`;

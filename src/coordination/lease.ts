@@ -66,6 +66,12 @@ export interface Lease {
   /** The redlock lock value stored in the lease key (random, unique per acquisition). */
   readonly value: string;
   /**
+   * End time (epoch ms, the committing instance's clock) of the queue's last committed cycle when
+   * this lease was taken; 0 when none. A recent one tells the holder that batch counts it read
+   * before acquiring may predate the previous holder's submission.
+   */
+  readonly lastCommitAt: number;
+  /**
    * Aborts (reason: an ApfError `APF_ERR_LEASE_LOST`) when a renew finds the key holding another
    * value, when the local monotonic deadline passes, or on release.
    */
@@ -140,6 +146,7 @@ class HeldLease implements Lease {
   readonly queue: string;
   readonly token: number;
   readonly value: string;
+  readonly lastCommitAt: number;
   readonly #controller = new AbortController();
   readonly #timings: LeaseTimings;
   readonly #log: Logger;
@@ -152,9 +159,10 @@ class HeldLease implements Lease {
   #releasing: Promise<void> | undefined;
   #lostToOther = false;
 
-  constructor(queue: string, token: number, lock: Lock, startedAt: number, timings: LeaseTimings, log: Logger, forget: (lease: HeldLease) => void) {
+  constructor(queue: string, token: number, lastCommitAt: number, lock: Lock, startedAt: number, timings: LeaseTimings, log: Logger, forget: (lease: HeldLease) => void) {
     this.queue = queue;
     this.token = token;
+    this.lastCommitAt = lastCommitAt;
     this.value = lock.value;
     this.#lock = lock;
     this.#timings = timings;
@@ -337,14 +345,18 @@ export class QueueLeases {
       this.#log.warn({ queue }, 'lease expired before its token was taken');
       return null;
     }
-    const token = Number(reply);
-    if (!Number.isSafeInteger(token) || token <= 0) {
+    const [tokenText, lastAtText] = Array.isArray(reply) ? (reply as unknown[]) : [];
+    const token = Number(tokenText);
+    const lastCommitAt = Number(lastAtText);
+    if (!Number.isSafeInteger(token) || token <= 0 || !Number.isSafeInteger(lastCommitAt) || lastCommitAt < 0) {
       await lock.release().catch(() => undefined);
-      throw new ApfError('APF_ERR_REDIS', `queue ${queue}: the fence script returned ${String(reply)}`, { details: { queue } });
+      throw new ApfError('APF_ERR_REDIS', `queue ${queue}: the fence script returned ${JSON.stringify(reply)}`, { details: { queue } });
     }
-    const lease = new HeldLease(queue, token, lock, startedAt, this.#timings, this.#log.child({ queue, token }), (l) => this.#held.delete(l));
+    // `fence`, not `token`: the logger redacts every field named token (secrets).
+    const log = this.#log.child({ queue, fence: token });
+    const lease = new HeldLease(queue, token, lastCommitAt, lock, startedAt, this.#timings, log, (l) => this.#held.delete(l));
     this.#held.add(lease);
-    this.#log.debug({ queue, token, owner: this.#owner }, 'lease acquired');
+    this.#log.debug({ queue, fence: token, owner: this.#owner }, 'lease acquired');
     return lease;
   }
 

@@ -143,7 +143,8 @@ export class QueueState {
 
   /**
    * Fenced commit of a finished cycle: requires `GET lease == lease.value` and
-   * `token >= state.fence`; then sets `fence` = token and `last` = record, pushes the record on the
+   * `token >= state.fence`; then sets `fence` = token, `last` = record and `lastAt` = record.at
+   * (read back by the next lease holder, lease.ts), pushes the record on the
    * history (capped at `history`), and counts the cycle and its submitted pilots
    * (`record.jobIds.length`). Nothing is written when it rejects.
    *
@@ -156,7 +157,7 @@ export class QueueState {
         this.#redis,
         'apfCommitCycle',
         [k.queueLease(queue), k.queueState(queue), k.queueHistory(queue), k.queueStats(queue)],
-        [String(lease.token), lease.value, JSON.stringify(record), String(this.#history), String(record.jobIds.length)],
+        [String(lease.token), lease.value, JSON.stringify(record), String(this.#history), String(record.jobIds.length), String(Math.floor(record.at))],
       ),
     );
     if (reply === 'ok') return { ok: true };

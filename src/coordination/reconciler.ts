@@ -3,7 +3,9 @@
  * configuration, and brings them back when Redis lost them (restart without persistence, failover,
  * a BullMQ bug). Every instance runs one; the one holding `keys.reconcilerLease` (SET NX PX with its
  * owner value, renewed by a compare-and-set script) calls `dispatcher.reconcile(desired())` every
- * interval. An instance that loses the lease stops reconciling at once (the running reconcile is
+ * interval: a light one (are all schedulers there and running?) most of the time, a full one
+ * (are their options right?) after winning the lease, on `runOnce` (reload) and every
+ * {@link FULL_RECONCILE_EVERY} intervals. An instance that loses the lease stops reconciling at once (the running reconcile is
  * aborted between two changes) and goes back to trying to acquire it.
  *
  * The lease is an efficiency lock (Kleppmann's distinction): two reconcilers at once would only
@@ -54,6 +56,12 @@ export interface Reconciler {
 const DRIFT = 0.01;
 /** Retry delay after a failed lease request (Redis not reachable yet, e.g. at boot), if shorter than the interval. */
 const RETRY_MS = 1000;
+/**
+ * Periodic reconciles only check that every scheduler exists and runs (one ZRANGE); every this
+ * many, and after winning the lease or a reload, one also compares each scheduler's options
+ * (one read per scheduler: 10,000 for 10,000 queues).
+ */
+export const FULL_RECONCILE_EVERY = 10;
 
 type LeaseCommands = {
   apfReconcilerRenew(key: string, owner: string, ttlMs: number): Promise<number>;
@@ -83,6 +91,9 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
   let workChain: Promise<unknown> = Promise.resolve();
   let tickTimer: NodeJS.Timeout | undefined;
   let requestFailed = false;
+  /** A full reconcile is due: at start, after winning the lease, until one succeeded. */
+  let fullDue = true;
+  let lightSinceFull = 0;
 
   const holding = (): boolean => held && performance.now() < validUntil;
 
@@ -108,6 +119,7 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
           held = true;
           validUntil = t0 + ttl * (1 - DRIFT);
           term = new AbortController();
+          fullDue = true;
           log.info({ ttlMs: ttl }, 'reconciler lease acquired');
         }
       } catch (err) {
@@ -121,21 +133,28 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
     return p;
   };
 
-  const tick = async (): Promise<ReconcileResult | null> => {
+  const tick = async (askedFull: boolean): Promise<ReconcileResult | null> => {
     await leaseStep();
     if (stopped || !holding()) return null;
-    return opts.dispatcher.reconcile(opts.desired(), { signal: term.signal });
+    const full = askedFull || fullDue || lightSinceFull + 1 >= FULL_RECONCILE_EVERY;
+    const result = await opts.dispatcher.reconcile(opts.desired(), { signal: term.signal, full });
+    if (full) {
+      fullDue = false;
+      lightSinceFull = 0;
+    } else lightSinceFull++;
+    return result;
   };
 
-  const runOnce = (): Promise<ReconcileResult | null> => {
-    const p = workChain.then(tick);
+  const run = (full: boolean): Promise<ReconcileResult | null> => {
+    const p = workChain.then(() => tick(full));
     workChain = p.catch(() => undefined);
     return p;
   };
+  const runOnce = (): Promise<ReconcileResult | null> => run(true);
 
   const schedule = (delayMs: number): void => {
     tickTimer = setTimeout(() => {
-      runOnce()
+      run(false)
         .catch((err: unknown) => log.error({ err: describeError(err) }, 'reconcile failed; retried at the next interval'))
         .finally(() => {
           if (!stopped) schedule(requestFailed ? Math.min(opts.intervalMs, RETRY_MS) : opts.intervalMs);

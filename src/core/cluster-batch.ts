@@ -8,9 +8,10 @@ import { describeError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import {
   batchViewFor,
-  buildClusterView,
+  buildBatchCounts,
   sourceTransitions,
-  type ClusterView,
+  type BatchCounts,
+  type SnapshotSums,
 } from '../coordination/cluster-view.ts';
 import type { ContributionStore } from '../coordination/contributions.ts';
 import type { InstanceRegistry } from '../coordination/instances.ts';
@@ -34,34 +35,52 @@ export interface ClusterBatchOptions {
 /** Reads, caches and classifies the cluster's batch contributions. */
 export class ClusterBatch {
   readonly #o: ClusterBatchOptions;
-  #view: ClusterView | null = null;
+  #view: BatchCounts | null = null;
+  /** The snapshot sums of the last read, reused while no snapshot changed (buildBatchCounts). */
+  #sums: SnapshotSums | undefined;
   #readAt = 0;
-  #inflight: Promise<ClusterView> | null = null;
+  #inflight: { readonly startedAt: number; readonly promise: Promise<BatchCounts> } | null = null;
   #lastError: string | null = null;
 
   constructor(o: ClusterBatchOptions) {
     this.#o = o;
   }
 
-  /** The current view (re-read when older than the cache period). Rejects when Redis fails. */
-  async view(force = false): Promise<ClusterView> {
+  /**
+   * The current view (re-read when older than the cache period). With `notBefore` (epoch ms), only
+   * a read that started at or after it will do: a cycle whose queue was committed by another holder
+   * a moment ago must see that holder's submission, which a cached read may predate. Rejects when
+   * Redis fails.
+   */
+  async view(force = false, notBefore = 0): Promise<BatchCounts> {
     const now = (this.#o.now ?? Date.now)();
-    if (!force && this.#view !== null && now - this.#readAt < (this.#o.cacheMs ?? 1000)) return this.#view;
-    this.#inflight ??= this.#read().finally(() => {
-      this.#inflight = null;
-    });
-    return this.#inflight;
+    if (!force && this.#view !== null && this.#readAt >= notBefore && now - this.#readAt < (this.#o.cacheMs ?? 1000)) return this.#view;
+    const current = this.#inflight;
+    if (current !== null && current.startedAt >= notBefore) return current.promise;
+    const entry = {
+      startedAt: now,
+      promise: this.#read(now).finally(() => {
+        if (this.#inflight === entry) this.#inflight = null;
+      }),
+    };
+    this.#inflight = entry;
+    return entry.promise;
   }
 
-  async #read(): Promise<ClusterView> {
-    const now = (this.#o.now ?? Date.now)();
-    const [all, instances] = await Promise.all([this.#o.contributions.readAll(), this.#o.registry.list()]);
-    const next = buildClusterView(
+  async #read(now: number): Promise<BatchCounts> {
+    // A new read of our own: a read the store has in flight may have begun before `notBefore`.
+    const [all, instances] = await Promise.all([this.#o.contributions.readAll(true), this.#o.registry.list()]);
+    // Only the submitted entries are gone through again while no snapshot changed.
+    const { counts: next, sums } = buildBatchCounts(
       all.sources,
       all.submitted,
       instances,
       { now, offlineGraceMs: this.#o.offlineGraceMs, maxAgeMs: (rec: SourceRecord) => this.#o.maxAgeMs(rec.source) },
+      this.#sums,
     );
+    this.#sums = sums;
+    // A slower read that began earlier must not replace (nor log transitions against) a newer view.
+    if (this.#view !== null && this.#readAt > now) return next;
     for (const t of sourceTransitions(this.#view, next)) {
       const fields = { source: t.source, owner: t.owner, from: t.from, to: t.to, since: new Date(t.since).toISOString() };
       if (t.to === 'offline' || t.to === 'dropped') this.#o.logger.warn(fields, `batch source ${t.to === 'offline' ? 'owner offline: its pilots keep counting' : 'dropped after the offline grace: its pilots no longer count'}`);
@@ -73,10 +92,13 @@ export class ClusterBatch {
     return next;
   }
 
-  /** The pipeline input of a queue; unavailable (with the reason) when Redis cannot be read. */
-  async queueView(queue: string, ownSource: string | null, jobs: ReadonlyMap<string, readonly BatchJob[]>): Promise<SourceView<BatchSnapshot>> {
+  /**
+   * The pipeline input of a queue; unavailable (with the reason) when Redis cannot be read.
+   * `notBefore`: see {@link ClusterBatch.view}.
+   */
+  async queueView(queue: string, ownSource: string | null, jobs: ReadonlyMap<string, readonly BatchJob[]>, notBefore = 0): Promise<SourceView<BatchSnapshot>> {
     try {
-      return batchViewFor(await this.view(), queue, ownSource, { jobs });
+      return batchViewFor(await this.view(false, notBefore), queue, ownSource, { jobs });
     } catch (err) {
       this.#lastError = describeError(err);
       return { available: false, key: ownSource ?? 'cluster', reason: `cluster batch counts unreadable: ${this.#lastError}` };
@@ -84,7 +106,7 @@ export class ClusterBatch {
   }
 
   /** The last view read (for status), without I/O. */
-  get cached(): ClusterView | null {
+  get cached(): BatchCounts | null {
     return this.#view;
   }
 }

@@ -17,6 +17,8 @@ import type { SourceView } from './source-view.ts';
 export interface LeasePort {
   readonly token: number;
   readonly value: string;
+  /** End (epoch ms) of the queue's last committed cycle when the lease was taken; 0 when none. */
+  readonly lastCommitAt: number;
   readonly signal: AbortSignal;
   assertValid(): void;
   release(): Promise<void>;
@@ -59,8 +61,11 @@ export interface CycleDeps {
   readonly state: StatePort;
   /** The shared WMS view of a queue (undefined: the queue has no WMS plugin). */
   readonly wmsView: (q: RunnableQueue, signal: AbortSignal) => Promise<SourceView<WmsSnapshot> | undefined>;
-  /** The cluster-wide batch view of a queue and the pilots this instance can retire. */
-  readonly batchView: (q: RunnableQueue) => Promise<{ view: SourceView<BatchSnapshot>; jobs: readonly BatchJob[] }>;
+  /**
+   * The cluster-wide batch view of a queue and the pilots this instance can retire; with
+   * `notBefore` (epoch ms) from counts read at or after that time.
+   */
+  readonly batchView: (q: RunnableQueue, notBefore?: number) => Promise<{ view: SourceView<BatchSnapshot>; jobs: readonly BatchJob[] }>;
   /** Records pilots submitted into a source (visible to every instance before the next poll). */
   readonly recordSubmitted: (source: string, queue: string, cycleId: string, n: number, at: number) => Promise<void>;
   readonly maxPerFactory: () => number | undefined;
@@ -71,6 +76,13 @@ export interface CycleDeps {
   /** Called for every skip (metrics). */
   readonly onSkip?: (queue: string, why: SkipReason) => void;
 }
+
+/**
+ * A previous cycle committed less than this long ago (ms) may have submitted after the batch
+ * counts this instance has cached were read: the cycle then reads them afresh. Covers the counts'
+ * cache period (about a second) plus clock differences between instances.
+ */
+export const RECENT_COMMIT_MS = 10_000;
 
 /** Why a dispatched cycle did nothing. */
 export type SkipReason = 'stale' | 'busy' | 'paused' | 'unknown-queue' | 'slot-taken';
@@ -136,10 +148,14 @@ async function leased(
     return { status: 'skipped', reason: 'slot-taken', queue, slot };
   }
   const signal = jobSignal === undefined ? lease.signal : AbortSignal.any([lease.signal, jobSignal]);
-  // 5. views and the pure decision
-  const [wms, batch] = await Promise.all([deps.wmsView(q, signal), deps.batchView(q)]);
+  // 5. views and the pure decision. The lease was acquired after the previous holder recorded its
+  // submission; counts read before that (the cache) would miss its pilots and submit them again.
+  const leasedAt = now();
+  const recent = lease.lastCommitAt > 0 && leasedAt - lease.lastCommitAt < RECENT_COMMIT_MS;
+  const [wms, batch] = await Promise.all([deps.wmsView(q, signal), deps.batchView(q, recent ? leasedAt : undefined)]);
   const decision = decide({ queue: q.queue, chain: q.chain, views: { wms, batch: batch.view }, maxPerFactory: deps.maxPerFactory(), now: now() });
   // 6. act, re-checking the lease and its local deadline immediately before the batch system is contacted
+  let contacted = false;
   const outcome = await executeDecision(q, decision, {
     cycleId,
     instance: deps.instanceId,
@@ -147,7 +163,10 @@ async function leased(
     signal,
     jobs: batch.jobs,
     submit: true,
-    beforeSubmit: () => lease.assertValid(),
+    beforeSubmit: () => {
+      lease.assertValid();
+      contacted = true;
+    },
   });
   if (outcome.jobIds.length > 0) {
     const at = now();
@@ -155,6 +174,14 @@ async function leased(
       deps.recordSubmitted(q.batchSource, queue, cycleId, outcome.jobIds.length, at),
       deps.state.markSubmitted(queue, slot, fence, outcome.jobIds.length, outcome.jobIds),
     ]).catch((err: unknown) => clog.error({ err: describeError(err), jobs: outcome.jobIds }, 'submitted pilots not recorded'));
+  } else if (contacted && decision.submit > 0 && outcome.errorCode !== null && UNKNOWN_OUTCOME.has(outcome.errorCode)) {
+    // condor_submit was killed (lease lost, deadline): it may have queued the pilots before it
+    // died. Count them as submitted until the next poll of the schedd tells (err towards
+    // under-submission); uncounted, the next holder would submit them a second time.
+    clog.warn({ cycle: cycleId, n: decision.submit, err: outcome.error }, 'submission interrupted: its pilots count as submitted until the next batch poll');
+    await deps
+      .recordSubmitted(q.batchSource, queue, cycleId, decision.submit, now())
+      .catch((err: unknown) => clog.error({ err: describeError(err) }, 'possibly submitted pilots not recorded'));
   }
   // 7. fenced commit
   const record = toRecord(deps, q, slot, lease.token, cycleId, startedAt, now(), decision, outcome);
@@ -176,6 +203,9 @@ async function leased(
   );
   return { status: record.outcome, queue, slot, token: lease.token, submitted: record.jobIds.length };
 }
+
+/** Submit errors after which pilots may or may not have been queued. */
+const UNKNOWN_OUTCOME: ReadonlySet<string> = new Set(['APF_ERR_ABORTED', 'APF_ERR_COMMAND_TIMEOUT']);
 
 function toRecord(
   deps: CycleDeps,

@@ -22,7 +22,7 @@ import { SharedWms } from '../coordination/wms-share.ts';
 import { ControlBus, type ControlMessage } from '../coordination/control.ts';
 import { Dispatcher, queueOfJob, slotOf } from '../coordination/dispatch.ts';
 import { startReconciler, type Reconciler } from '../coordination/reconciler.ts';
-import type { CycleRecord, InstanceState } from '../coordination/records.ts';
+import type { CycleRecord, InstanceRecord, InstanceState } from '../coordination/records.ts';
 import { BatchPublisher } from './batch-publisher.ts';
 import type { BatchJob } from './info.ts';
 import { ClusterBatch } from './cluster-batch.ts';
@@ -55,12 +55,14 @@ export class FactoryDaemon {
   #rt: Runtimes;
   #state: InstanceState = 'active';
   #lastCycleAt: number | null = null;
+  readonly #startedAt = Date.now();
   #worker: Worker | undefined;
   #publisher: BatchPublisher;
   #heartbeat: NodeJS.Timeout | undefined;
   #inflight = new Set<AbortController>();
   #stopping = false;
   #freezeTimer: NodeJS.Timeout | undefined;
+  #reloading: Promise<unknown> = Promise.resolve();
   readonly #o: DaemonOptions;
   readonly #log: Logger;
   readonly #redis: Redis;
@@ -127,19 +129,24 @@ export class FactoryDaemon {
     return d;
   }
 
-  async #begin(): Promise<void> {
-    await this.#registry.register({
+  /** This process's registration as of now. */
+  #registration(): Omit<InstanceRecord, 'heartbeatAt'> {
+    return {
       id: this.instanceId,
       owner: this.owner,
       host: hostname(),
       pid: process.pid,
       version: this.#o.version,
       configHash: this.#rt.config.hash,
-      startedAt: Date.now(),
-      lastCycleAt: null,
-      state: 'active',
+      startedAt: this.#startedAt,
+      lastCycleAt: this.#lastCycleAt,
+      state: this.#state,
       webPort: this.#o.webPort ?? null,
-    });
+    };
+  }
+
+  async #begin(): Promise<void> {
+    await this.#registry.register(this.#registration());
     await this.#control.subscribe((msg) => void this.#onControl(msg));
     this.#startHeartbeat();
     await this.#publisher.start();
@@ -178,10 +185,10 @@ export class FactoryDaemon {
         if (source === undefined) return { available: false, key: rq.wmsKey, reason: 'no such source' };
         return this.#wms.view(rq.wmsKey, source, signal);
       },
-      batchView: async (q) => {
+      batchView: async (q, notBefore) => {
         const rq = this.#rt.queues.get(q.queue.name);
         const jobs: ReadonlyMap<string, readonly BatchJob[]> = rq === undefined ? new Map() : this.#publisher.jobsOf(rq.batchStatusKey);
-        const view = await this.#cluster.queueView(q.queue.name, q.batchSource, jobs);
+        const view = await this.#cluster.queueView(q.queue.name, q.batchSource, jobs, notBefore);
         return { view, jobs: jobs.get(q.queue.name) ?? [] };
       },
       recordSubmitted: (source, queue, cycleId, n, at) => this.#contributions.recordSubmitted(source, queue, cycleId, n, at),
@@ -222,6 +229,13 @@ export class FactoryDaemon {
           state: this.#state,
         });
         if (r === 'replaced') {
+          // Redis lost the registration (restart without persistence, failover that lost writes):
+          // register again. Only another process's registration under our id means stop.
+          if ((await this.#registry.get(this.instanceId)) === null) {
+            this.#log.warn('registration missing from Redis (data lost?): registering again');
+            await this.#registry.register(this.#registration());
+            return;
+          }
           this.#log.error('another process registered with this instance id: stopping work (ids must be unique per instance)');
           void this.stop();
         }
@@ -251,8 +265,18 @@ export class FactoryDaemon {
     else await this.thaw();
   }
 
-  /** Validates and applies the configuration from disk; an invalid one changes nothing. */
-  async reload(): Promise<{ ok: boolean; problems: readonly ConfigProblem[] }> {
+  /**
+   * Validates and applies the configuration from disk; an invalid one changes nothing. Reloads run
+   * one at a time (SIGHUP and `apf reload` messages may arrive together): two interleaved ones
+   * would each start a batch publisher and leave one of them polling forever.
+   */
+  reload(): Promise<{ ok: boolean; problems: readonly ConfigProblem[] }> {
+    const run = this.#reloading.then(() => this.#reloadNow());
+    this.#reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reloadNow(): Promise<{ ok: boolean; problems: readonly ConfigProblem[] }> {
     const loaded = await loadConfig({ dir: this.#o.configDir });
     if (loaded.config === undefined) {
       for (const p of loaded.problems) this.#log.error({ problem: formatProblem(p) }, 'reload rejected: the old configuration keeps running');
@@ -262,10 +286,14 @@ export class FactoryDaemon {
       this.#log.info('reload: configuration unchanged');
       return { ok: true, problems: loaded.problems };
     }
-    await this.#publisher.stop();
+    // Frozen (drill) or stopping: no publisher runs now; thaw starts one with the new runtimes.
+    const polling = this.#state !== 'frozen' && !this.#stopping;
+    if (polling) await this.#publisher.stop();
     this.#rt = buildRuntimes(loaded.config, this.instanceId, this.#log);
-    this.#publisher = this.#newPublisher();
-    await this.#publisher.start();
+    if (polling) {
+      this.#publisher = this.#newPublisher();
+      await this.#publisher.start();
+    }
     await this.#reconciler.runOnce().catch((err: unknown) => this.#log.warn({ err: describeError(err) }, 'reconcile after reload failed'));
     this.#log.warn({ hash: loaded.config.hash.slice(0, 12), queues: this.#rt.queues.size }, 'configuration reloaded');
     return { ok: true, problems: loaded.problems };

@@ -3,12 +3,12 @@
  *
  * KEYS[1] lease, KEYS[2] state hash, KEYS[3] history list, KEYS[4] stats hash.
  * ARGV[1] token, ARGV[2] lock value, ARGV[3] the CycleRecord JSON, ARGV[4] history cap,
- * ARGV[5] pilots submitted by the cycle.
+ * ARGV[5] pilots submitted by the cycle, ARGV[6] the record's end time (epoch ms).
  *
  * Returns `lease-lost` when the lease key does not hold the caller's value (expired, released or
  * taken by another owner), `stale-token` when a higher token has been seen, else `ok` after
- * setting `fence` and `last`, pushing the record (history trimmed to the cap) and counting the
- * cycle and its pilots. Nothing is written when it rejects.
+ * setting `fence`, `last` and `lastAt`, pushing the record (history trimmed to the cap) and
+ * counting the cycle and its pilots. Nothing is written when it rejects.
  */
 export const COMMIT_CYCLE_LUA = `
 if redis.call('GET', KEYS[1]) ~= ARGV[2] then
@@ -18,7 +18,7 @@ local seen = tonumber(redis.call('HGET', KEYS[2], 'fence') or '0') or 0
 if tonumber(ARGV[1]) < seen then
   return 'stale-token'
 end
-redis.call('HSET', KEYS[2], 'fence', ARGV[1], 'last', ARGV[3])
+redis.call('HSET', KEYS[2], 'fence', ARGV[1], 'last', ARGV[3], 'lastAt', ARGV[6])
 redis.call('LPUSH', KEYS[3], ARGV[3])
 redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[4]) - 1)
 redis.call('HINCRBY', KEYS[4], 'cycles', 1)

@@ -4,17 +4,24 @@
  *
  * KEYS[1] the `sources` index zset. ARGV[1]/ARGV[2] prefix and suffix of a snapshot key,
  * ARGV[3]/ARGV[4] prefix and suffix of a submitted zset key (derived from Keys, so key names stay
- * defined in one place). The per-source keys are not declared in KEYS: apf runs on a single Redis
- * (optionally with Sentinel), never on Redis Cluster.
+ * defined in one place). Then, optionally, pairs ARGV[5 + 2k] source id, ARGV[6 + 2k] the head
+ * `{"at":<at>,"seq":<seq>,` of the snapshot the caller already holds decoded. The per-source keys
+ * are not declared in KEYS: apf runs on a single Redis (optionally with Sentinel), never on Redis
+ * Cluster.
  *
- * Returns a flat array `source, snapshot ('' when missing), {member, score, …}` per source. The
- * snapshots are returned as stored (not decoded here: the script stays cheap however many queues
- * they hold), and only the submitted entries newer than the snapshot's `at` are returned.
+ * Returns a flat array `source, snapshot, {member, score, …}` per source. The snapshot is `''`
+ * when missing, `'='` when it still starts with the head the caller passed for that source (it is
+ * unchanged: `at` and `seq` change with every publish, so the caller's copy is current and the
+ * text is not sent again), else the text as stored (not decoded here: the script stays cheap
+ * however many queues it holds). Only the submitted entries newer than the snapshot's `at` are
+ * returned.
  */
 export const CONTRIB_READ_ALL = {
   name: 'apfContribReadAll',
   numberOfKeys: 1,
   lua: `
+local known = {}
+for i = 5, #ARGV - 1, 2 do known[ARGV[i]] = ARGV[i + 1] end
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local n = #ids
 local snaps = {}
@@ -32,6 +39,8 @@ for j = 1, n do
   if snap then
     local a = string.match(snap, '^{"at":(%d+),')
     if a then since = '(' .. a end
+    local head = known[ids[j]]
+    if head and string.sub(snap, 1, #head) == head then snap = '=' end
   else
     snap = ''
   end

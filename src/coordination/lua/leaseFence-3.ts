@@ -4,11 +4,14 @@
  * KEYS[1] the queue's lease key, KEYS[2] its fence counter, KEYS[3] its state hash.
  * ARGV[1] the lock value just acquired, ARGV[2] the time seed (`now_ms × 1000`, an integer string).
  *
- * Returns -1 when the lease key no longer holds our value (it expired in between), else the token
- * as an integer string: `max(last + 1, seed)` where `last` is the higher of the counter and the
- * state's `fence` field. The seed makes tokens survive a Redis that lost its data: a wiped counter
- * restarts at the clock, above every token handed out before (see lease.ts for the assumptions).
- * Numbers are formatted with `%.0f` because Lua would print a 16-digit double in exponent form.
+ * Returns -1 when the lease key no longer holds our value (it expired in between), else
+ * `{token, lastAt}` as integer strings: the token is `max(last + 1, seed)` where `last` is the
+ * higher of the counter and the state's `fence` field; `lastAt` is the end time (epoch ms) of the
+ * queue's last committed cycle (the state's `lastAt` field, '0' when none), so the new holder knows
+ * whether the previous one finished only a moment ago. The seed makes tokens survive a Redis that
+ * lost its data: a wiped counter restarts at the clock, above every token handed out before (see
+ * lease.ts for the assumptions). Numbers are formatted with `%.0f` because Lua would print a
+ * 16-digit double in exponent form.
  */
 export const LEASE_FENCE_LUA = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -23,5 +26,5 @@ if seed > token then token = seed end
 local text = string.format('%.0f', token)
 redis.call('SET', KEYS[2], text)
 redis.call('HSET', KEYS[3], 'fence', text)
-return text
+return {text, redis.call('HGET', KEYS[3], 'lastAt') or '0'}
 `;

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import {
+  batchViewFor,
+  buildBatchCounts,
+  buildClusterView,
+  type ClusterViewOptions,
+  type InstanceLiveness,
+  type SubmittedEntry,
+} from '../../../src/coordination/cluster-view.ts';
+import type { SourceRecord } from '../../../src/coordination/records.ts';
+import type { BatchQueueInfo } from '../../../src/core/info.ts';
+
+const NOW = 1_800_000_000_000;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const opts = (now = NOW): ClusterViewOptions => ({ now, offlineGraceMs: 2 * HOUR, maxAgeMs: () => 5 * MIN });
+
+/** Deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Case {
+  sources: SourceRecord[];
+  submitted: SubmittedEntry[];
+  instances: InstanceLiveness[];
+}
+
+/**
+ * A random cluster: shared and local sources (fresh, stale, offline, dropped), queues held by
+ * several sources, some with Throttle's `recent`, submitted entries before and after their
+ * snapshot, for queues absent from it, and for sources nobody published.
+ */
+function randomCase(seed: number): Case {
+  const r = rng(seed);
+  const int = (n: number): number => Math.floor(r() * n);
+  const queueNames = Array.from({ length: 12 }, (_, i) => `Q${i}`);
+  const instances: InstanceLiveness[] = ['a', 'b', 'c'].map((id) => {
+    const alive = r() < 0.6;
+    return { id, alive, heartbeatAt: alive ? NOW - int(20_000) : NOW - int(3 * HOUR) };
+  });
+  const sources: SourceRecord[] = [];
+  for (let s = 0; s < 1 + int(5); s++) {
+    const owner = r() < 0.5 ? null : (['a', 'b', 'c', 'gone'][int(4)] as string);
+    const source = owner === null ? `condor:s${s}:pool` : `condor:local@${owner}`;
+    const queues: Record<string, BatchQueueInfo> = {};
+    for (const q of queueNames) {
+      if (r() < 0.5) continue;
+      const info = { pending: int(9), running: int(30), done: int(4), failed: int(3) };
+      queues[q] = r() < 0.3 ? { ...info, recent: { total: int(10), short: int(3) } } : info;
+    }
+    const ages = [int(4 * MIN), 5 * MIN + int(HOUR), 3 * HOUR + int(HOUR)];
+    sources.push({ source, owner, publisher: owner ?? 'a', at: NOW - (ages[int(3)] as number), seq: 1 + int(50), queues });
+  }
+  const ids = [...sources.map((s) => s.source), 'condor:never:published'];
+  const submitted: SubmittedEntry[] = [];
+  for (let i = 0; i < int(25); i++) {
+    const source = ids[int(ids.length)] as string;
+    const at = (sources.find((s) => s.source === source)?.at ?? NOW - HOUR) + int(2 * MIN) - MIN;
+    const queue = r() < 0.8 ? (queueNames[int(12)] as string) : `ONLY_SUBMITTED_${int(3)}`;
+    submitted.push({ source, queue, cycleId: `${queue}:${at}:${i}`, n: 1 + int(5), at });
+  }
+  return { sources, submitted, instances };
+}
+
+/** What buildBatchCounts must equal: buildClusterView's own answers for the cycles. */
+function expected(c: Case, o: ClusterViewOptions) {
+  const v = buildClusterView(c.sources, c.submitted, c.instances, o);
+  return { now: v.now, sources: v.sources, merged: v.merged, totals: v.totals };
+}
+
+describe('coordination/cluster-view', () => {
+  describe('buildBatchCounts', () => {
+    it('equals buildClusterView’s sources, merged counts (in order) and totals on 300 random clusters', () => {
+      for (let seed = 1; seed <= 300; seed++) {
+        const c = randomCase(seed);
+        const { counts } = buildBatchCounts(c.sources, c.submitted, c.instances, opts());
+        const want = expected(c, opts());
+        expect(counts, `seed ${seed}`).toEqual(want);
+        expect([...counts.merged.keys()], `seed ${seed}`).toEqual([...want.merged.keys()]);
+        expect([...counts.sources.keys()], `seed ${seed}`).toEqual([...want.sources.keys()]);
+      }
+    });
+
+    it('reuses the snapshot sums while the snapshots and their counted states stay the same', () => {
+      const c = randomCase(7);
+      const first = buildBatchCounts(c.sources, [], c.instances, opts());
+      // new submissions and a later time that changes no source's counted state: same sums object
+      const more: SubmittedEntry[] = c.sources.map((s, i) => ({ source: s.source, queue: 'Q1', cycleId: `Q1:${i}`, n: 2, at: s.at + 1 }));
+      const second = buildBatchCounts(c.sources, more, c.instances, opts(NOW + 1000), first.sums);
+      expect(second.sums).toBe(first.sums);
+      expect(second.counts).toEqual(expected({ ...c, submitted: more }, opts(NOW + 1000)));
+      // a republished source (new seq) is summed again
+      const republished = c.sources.map((s, i) => (i === 0 ? { ...s, seq: s.seq + 1, at: s.at + 1, queues: { Q1: { pending: 100, running: 0, done: 0, failed: 0 } } } : s));
+      const third = buildBatchCounts(republished, more, c.instances, opts(NOW + 1000), first.sums);
+      expect(third.sums).not.toBe(first.sums);
+      expect(third.counts).toEqual(expected({ ...c, sources: republished, submitted: more }, opts(NOW + 1000)));
+    });
+
+    it('sums again when a source stops being counted (its owner offline past the grace)', () => {
+      const rec: SourceRecord = { source: 'condor:local@b', owner: 'b', publisher: 'b', at: NOW - MIN, seq: 3, queues: { A: { pending: 4, running: 1, done: 0, failed: 0 } } };
+      const dead: InstanceLiveness[] = [{ id: 'b', alive: false, heartbeatAt: NOW - MIN }];
+      const before = buildBatchCounts([rec], [], dead, opts());
+      expect(before.counts.merged.get('A')).toEqual({ pending: 4, running: 1, done: 0, failed: 0 });
+      const later = opts(NOW + 2 * HOUR + 1);
+      const after = buildBatchCounts([rec], [], dead, later, before.sums);
+      expect(after.sums).not.toBe(before.sums);
+      expect(after.counts.merged.size).toBe(0);
+      expect(after.counts).toEqual(expected({ sources: [rec], submitted: [], instances: dead }, later));
+    });
+
+    it('feeds batchViewFor exactly as a full view does', () => {
+      const c = randomCase(42);
+      const own = c.sources[0]?.source ?? null;
+      const full = buildClusterView(c.sources, c.submitted, c.instances, opts());
+      const { counts } = buildBatchCounts(c.sources, c.submitted, c.instances, opts());
+      expect(batchViewFor(counts, 'Q3', own)).toEqual(batchViewFor(full, 'Q3', own));
+      expect(batchViewFor(counts, 'Q3', 'condor:unknown')).toEqual(batchViewFor(full, 'Q3', 'condor:unknown'));
+    });
+  });
+});
