@@ -27,7 +27,9 @@ import { BatchPublisher } from './batch-publisher.ts';
 import type { BatchJob } from './info.ts';
 import { ClusterBatch } from './cluster-batch.ts';
 import { runCycle, type CycleDeps, type CycleSummary } from './cycle-runner.ts';
-import { buildRuntimes, type Runtimes } from './runtimes.ts';
+import { buildRuntimes, type RuntimeObservers, type Runtimes } from './runtimes.ts';
+import { startSideServices, type SideServices } from './side-services.ts';
+import type { RedisSettings } from '../config/types.ts';
 
 /** Options for {@link FactoryDaemon.start}. */
 export interface DaemonOptions {
@@ -78,6 +80,13 @@ export class FactoryDaemon {
   readonly #dispatcher: Dispatcher;
   readonly #reconciler: Reconciler;
   readonly #cluster: ClusterBatch;
+  readonly #conn: Connections;
+  #side: SideServices | undefined;
+  #resolveStopped: () => void = () => undefined;
+  /** Resolves once the instance has stopped (also when it stopped itself). */
+  readonly stopped: Promise<void> = new Promise((r) => {
+    this.#resolveStopped = r;
+  });
   readonly hooks: DaemonHooks = {};
 
   private constructor(o: DaemonOptions, config: ApfConfig, conn: Connections) {
@@ -91,7 +100,8 @@ export class FactoryDaemon {
     this.#bull = conn.bull;
     this.#sub = conn.sub;
     this.#embedded = conn.embedded;
-    this.#rt = buildRuntimes(config, this.instanceId, this.#log);
+    this.#conn = conn;
+    this.#rt = buildRuntimes(config, this.instanceId, this.#log, this.#observers());
     this.#leases = new QueueLeases(this.#redis, this.keys, this.owner, { ttlMs: c.leaseTtlMs }, this.#log);
     this.#queueState = new QueueState(this.#redis, this.keys, { history: c.history });
     this.#registry = new InstanceRegistry(this.#redis, this.keys, { deadAfterMs: c.deadAfterMs });
@@ -141,11 +151,31 @@ export class FactoryDaemon {
       startedAt: this.#startedAt,
       lastCycleAt: this.#lastCycleAt,
       state: this.#state,
-      webPort: this.#o.webPort ?? null,
+      webPort: this.#side?.webPort() ?? null,
+    };
+  }
+
+  /** Metrics observers of the external calls (the side services exist once started). */
+  #observers(): RuntimeObservers {
+    return {
+      fetch: (family, key, s, ok) => this.#side?.metrics.observeFetch(family, key, s, ok),
+      submit: (queue, s, ok) => this.#side?.metrics.observeSubmit(queue, s, ok),
     };
   }
 
   async #begin(): Promise<void> {
+    this.#side = await startSideServices({
+      config: () => this.#rt.config,
+      instanceId: this.instanceId,
+      version: this.#o.version,
+      redisSettings: this.#conn.settings,
+      env: this.#conn.env,
+      keys: this.keys,
+      logger: this.#log,
+      webPort: this.#o.webPort,
+      redis: this.#redis,
+      checks: () => ({ worker: { ok: this.#worker !== undefined || this.#state !== 'active', detail: this.#state } }),
+    });
     await this.#registry.register(this.#registration());
     await this.#control.subscribe((msg) => void this.#onControl(msg));
     this.#startHeartbeat();
@@ -196,9 +226,13 @@ export class FactoryDaemon {
       logger: this.#log,
       onRecord: (r) => {
         this.#lastCycleAt = r.at;
+        this.#side?.onRecord(r);
         this.hooks.onRecord?.(r);
       },
-      onSkip: (q, why) => this.hooks.onSkip?.(q, why),
+      onSkip: (q, why) => {
+        this.#side?.onSkip(q, why);
+        this.hooks.onSkip?.(q, why);
+      },
     };
   }
 
@@ -289,7 +323,7 @@ export class FactoryDaemon {
     // Frozen (drill) or stopping: no publisher runs now; thaw starts one with the new runtimes.
     const polling = this.#state !== 'frozen' && !this.#stopping;
     if (polling) await this.#publisher.stop();
-    this.#rt = buildRuntimes(loaded.config, this.instanceId, this.#log);
+    this.#rt = buildRuntimes(loaded.config, this.instanceId, this.#log, this.#observers());
     if (polling) {
       this.#publisher = this.#newPublisher();
       await this.#publisher.start();
@@ -367,9 +401,11 @@ export class FactoryDaemon {
     await this.#control.close().catch(() => undefined);
     await this.#registry.deregister(this.instanceId, this.owner).catch(() => undefined);
     await this.#dispatcher.close().catch(() => undefined);
+    await this.#side?.stop();
     for (const r of [this.#sub, this.#bull, this.#redis]) await r.quit().catch(() => r.disconnect());
     await this.#embedded?.stop();
     this.#log.info('stopped');
+    this.#resolveStopped();
   }
 }
 
@@ -378,6 +414,9 @@ interface Connections {
   readonly bull: Redis;
   readonly sub: Redis;
   readonly embedded: EmbeddedRedis | undefined;
+  /** Settings connected with (embedded: its URL filled in) and the env read, for more connections. */
+  readonly settings: RedisSettings;
+  readonly env: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 async function connect(config: ApfConfig, o: DaemonOptions): Promise<Connections> {
@@ -398,7 +437,7 @@ async function connect(config: ApfConfig, o: DaemonOptions): Promise<Connections
     await embedded?.stop();
     throw new ApfError('APF_ERR_REDIS', `Redis not reachable: ${describeError(err)}`, { cause: err });
   }
-  return { redis, bull, sub, embedded };
+  return { redis, bull, sub, embedded, settings, env };
 }
 
 function configError(problems: readonly ConfigProblem[]): ApfError {

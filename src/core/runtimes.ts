@@ -10,7 +10,8 @@ import type { Logger } from '../logging/logger.ts';
 import { clusterSourceOf } from './batch-publisher.ts';
 import type { RunnableQueue } from './cycle-runner.ts';
 import { buildQueueRuntime } from './queue-runtime.ts';
-import { StatusSources } from './status-sources.ts';
+import { StatusSources, type FetchObserver } from './status-sources.ts';
+import type { BatchSubmitter } from '../plugins/define.ts';
 
 /** The live objects of one configuration. */
 export interface Runtimes {
@@ -21,10 +22,35 @@ export interface Runtimes {
   readonly maxAgeMs: ReadonlyMap<string, number>;
 }
 
+/** Observers of the external calls (metrics). */
+export interface RuntimeObservers {
+  readonly fetch?: FetchObserver;
+  readonly submit?: (queue: string, seconds: number, ok: boolean) => void;
+}
+
+/** Wraps a submitter's submit with timing. */
+function timedSubmitter(queue: string, s: BatchSubmitter, observe: RuntimeObservers['submit']): BatchSubmitter {
+  if (observe === undefined) return s;
+  return {
+    retire: (req, signal) => s.retire(req, signal),
+    submit: async (req, signal) => {
+      const t0 = performance.now();
+      try {
+        const r = await s.submit(req, signal);
+        observe(queue, (performance.now() - t0) / 1000, true);
+        return r;
+      } catch (err) {
+        observe(queue, (performance.now() - t0) / 1000, false);
+        throw err;
+      }
+    },
+  };
+}
+
 /** Builds the runtimes of the enabled queues of `config` for instance `instanceId`. */
-export function buildRuntimes(config: ApfConfig, instanceId: string, logger: Logger): Runtimes {
+export function buildRuntimes(config: ApfConfig, instanceId: string, logger: Logger, observers: RuntimeObservers = {}): Runtimes {
   const enabled = [...config.queues.values()].filter((q) => q.enabled);
-  const sources = new StatusSources({ config, logger, queues: enabled });
+  const sources = new StatusSources({ config, logger, queues: enabled, ...(observers.fetch === undefined ? {} : { observe: observers.fetch }) });
   const queues = new Map<string, RunnableQueue & { batchStatusKey: string; wmsKey: string | undefined }>();
   const maxAgeMs = new Map<string, number>();
   for (const q of enabled) {
@@ -35,7 +61,14 @@ export function buildRuntimes(config: ApfConfig, instanceId: string, logger: Log
       const { source } = clusterSourceOf(keys.batch, instanceId);
       const maxage = q.batchstatus.options['maxage'];
       maxAgeMs.set(source, (typeof maxage === 'number' ? maxage : 360) * 1000);
-      queues.set(q.name, { ...rt, intervalMs: q.sleep * 1000, batchSource: source, batchStatusKey: keys.batch, wmsKey: keys.wms });
+      queues.set(q.name, {
+        ...rt,
+        submitter: timedSubmitter(q.name, rt.submitter, observers.submit),
+        intervalMs: q.sleep * 1000,
+        batchSource: source,
+        batchStatusKey: keys.batch,
+        wmsKey: keys.wms,
+      });
     } catch (err) {
       logger.error({ queue: q.name, err: describeError(err) }, 'queue left out: its plugins could not be built');
     }

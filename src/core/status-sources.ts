@@ -36,6 +36,31 @@ export interface StatusSourcesOptions {
   /** The queues to serve (normally the enabled ones). */
   readonly queues: readonly QueueConfig[];
   readonly now?: () => number;
+  /** Told the duration of every fetch (metrics: PanDA and condor call latency). */
+  readonly observe?: FetchObserver;
+}
+
+/** Receives the duration of a status fetch. */
+export type FetchObserver = (family: 'wms' | 'batch', key: string, seconds: number, ok: boolean) => void;
+
+/** Wraps a source's fetch with timing. */
+function observed<S extends { fetch(signal: AbortSignal): Promise<unknown> }>(source: S, family: 'wms' | 'batch', key: string, observe: FetchObserver | undefined): S {
+  if (observe === undefined) return source;
+  const fetch = source.fetch.bind(source);
+  return {
+    ...source,
+    fetch: async (signal: AbortSignal) => {
+      const t0 = performance.now();
+      try {
+        const r = await fetch(signal);
+        observe(family, key, (performance.now() - t0) / 1000, true);
+        return r;
+      } catch (err) {
+        observe(family, key, (performance.now() - t0) / 1000, false);
+        throw err;
+      }
+    },
+  };
 }
 
 /** Builds and caches the shared sources; answers per-queue {@link SourceView}s. */
@@ -81,14 +106,14 @@ export class StatusSources {
     for (const [key, q] of wmsFirst) {
       const def = findPlugin('wmsstatus', q.wmsstatus?.id ?? '');
       if (def === undefined || q.wmsstatus === undefined) continue;
-      const source = def.createSource(q.wmsstatus.options, ctx(wmsGroups.get(key) ?? [], key));
+      const source = observed(def.createSource(q.wmsstatus.options, ctx(wmsGroups.get(key) ?? [], key)), 'wms', key, opts.observe);
       this.#wmsSources.set(key, source);
       this.#wms.set(key, newSlot(source, false));
     }
     for (const [key, q] of batchFirst) {
       const def = findPlugin('batchstatus', q.batchstatus.id);
       if (def === undefined) continue;
-      const source = def.createSource(q.batchstatus.options, ctx(batchGroups.get(key) ?? [], key));
+      const source = observed(def.createSource(q.batchstatus.options, ctx(batchGroups.get(key) ?? [], key)), 'batch', key, opts.observe);
       this.#batch.set(key, newSlot(source, true));
     }
   }

@@ -201,6 +201,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
           NODE_COMPILE_CACHE: COMPILE_CACHE,
           // Tests run as root on CI machines: stay root rather than drop to factoryUser.
           APF_ALLOW_ROOT: '1',
+          APF_WEB_PORT: '0',
           ...(url === undefined ? {} : { APF_REDIS_URL: url }),
         },
       });

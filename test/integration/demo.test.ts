@@ -8,10 +8,10 @@ import { runApf } from '../helpers/cli.ts';
 describe('cli: demo', () => {
   it('runs a cluster against the simulators, shows cycles from several instances, and stops cleanly', { timeout: 150_000 }, async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'apf-demo-test-')), 'demo');
-    const r = await runApf(['demo', '--dir', dir, '--duration', '45', '--instances', '2'], { timeoutMs: 140_000 });
+    const r = await runApf(['demo', '--dir', dir, '--duration', '45', '--instances', '2', '--web-port', '0'], { timeoutMs: 140_000 });
     expect(r.code).toBe(0);
     // the final summary (printed when stdout is not a terminal)
-    expect(r.stdout).toMatch(/demo-1 +active/);
+    expect(r.stdout).toMatch(/demo-1 +active.*http:\/\/127\.0\.0\.1:\d+\//);
     expect(r.stdout).toMatch(/demo-2 +active/);
     const cycled = r.stdout.split('\n').filter((l) => /-sim +\d+ +\d+ +\d+ → \d+ +demo-\d/.test(l));
     expect(cycled.length).toBeGreaterThanOrEqual(4);

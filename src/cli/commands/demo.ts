@@ -44,9 +44,11 @@ cluster.shutdown_timeout = 15
 function summary(s: StatusReport, started: number): string {
   const age = (ms: number): string => `${Math.round(ms / 1000)}s`;
   const lines = [`apf demo — ${age(Date.now() - started)} — Ctrl-C stops everything`, ''];
-  lines.push('instance      state      heartbeat  last cycle');
+  lines.push('instance      state      heartbeat  last cycle  monitor');
   for (const i of s.instances) {
-    lines.push(`${i.id.padEnd(13)} ${(i.alive ? i.state : 'OFFLINE').padEnd(10)} ${age(i.heartbeatAgeMs).padStart(9)}  ${i.lastCycleAt === null ? '—' : `${age(Date.now() - i.lastCycleAt)} ago`}`);
+    lines.push(
+      `${i.id.padEnd(13)} ${(i.alive ? i.state : 'OFFLINE').padEnd(10)} ${age(i.heartbeatAgeMs).padStart(9)}  ${(i.lastCycleAt === null ? '—' : `${age(Date.now() - i.lastCycleAt)} ago`).padEnd(10)}  ${i.webPort === null ? '—' : `http://127.0.0.1:${i.webPort}/`}`,
+    );
   }
   lines.push('', 'queue          pending running  last: n → submit  on        outcome');
   for (const q of s.queues) {
@@ -63,14 +65,17 @@ function summary(s: StatusReport, started: number): string {
 export const demoCommand: CliCommand = {
   name: 'demo',
   summary: 'run a 3-instance cluster on this machine against the simulators, with a live summary',
-  usage: `apf demo [--instances N] [--dir DIR] [--duration SECONDS]
+  usage: `apf demo [--instances N] [--dir DIR] [--duration SECONDS] [--web-port P]
 
   Starts a private redis-server, the PanDA simulator (config/sim/panda-scenario.json), one HTCondor
   simulator per instance and N (default 3) apf instances, then shows a live summary. Ctrl-C (or
   --duration) stops everything. Logs and state stay in DIR (default a new temporary directory).
+  Instance i serves its monitor on port P+i-1 (default 25880…; 0 picks free ports).
   Try, in another terminal: apf status / apf pause QUEUE / apf drill, with --config DIR/etc.`,
   async run(args, io) {
-    const { values } = parse(args, { instances: { type: 'string' }, dir: { type: 'string' }, duration: { type: 'string' } });
+    const { values } = parse(args, { instances: { type: 'string' }, dir: { type: 'string' }, duration: { type: 'string' }, 'web-port': { type: 'string' } });
+    const basePort = Number(values['web-port'] ?? '25880');
+    if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65000) throw new UsageError('--web-port must be a port (0: any free ports)');
     const n = Number(values.instances ?? '3');
     if (!Number.isInteger(n) || n < 1 || n > 9) throw new UsageError('--instances must be 1..9');
     const duration = values.duration === undefined ? undefined : Number(values.duration) * 1000;
@@ -105,7 +110,7 @@ export const demoCommand: CliCommand = {
       writeWrappers(bin, state, process.execPath, cliEntry());
       const log = openSync(join(dir, `instance-${i}.log`), 'a');
       children.push(
-        spawn(process.execPath, [cliEntry(), 'start', '--config', etc, '--instance', `demo-${i}`], {
+        spawn(process.execPath, [cliEntry(), 'start', '--config', etc, '--instance', `demo-${i}`, '--web-port', String(basePort === 0 ? 0 : basePort + i - 1)], {
           env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, APF_REDIS_URL: redis.url, APF_LOG_LEVEL: 'info', APF_ALLOW_ROOT: '1' },
           stdio: ['ignore', log, log],
         }),

@@ -90,7 +90,11 @@ export const startCommand: CliCommand = {
     }
     const onHup = (): void => void daemon.reload();
     process.on('SIGHUP', onHup);
-    await new Promise<void>((r) => (io.signal.aborted ? r() : io.signal.addEventListener('abort', () => r(), { once: true })));
+    // until SIGTERM/SIGINT, or until the daemon stops by itself (its instance id was taken over)
+    await Promise.race([
+      daemon.stopped,
+      new Promise<void>((r) => (io.signal.aborted ? r() : io.signal.addEventListener('abort', () => r(), { once: true }))),
+    ]);
     process.off('SIGHUP', onHup);
     await daemon.stop();
     cleanup();
