@@ -5,7 +5,8 @@
  * owner value, renewed by a compare-and-set script) calls `dispatcher.reconcile(desired())` every
  * interval: a light one (are all schedulers there and running?) most of the time, a full one
  * (are their options right?) after winning the lease, on `runOnce` (reload) and every
- * {@link FULL_RECONCILE_EVERY} intervals. An instance that loses the lease stops reconciling at once (the running reconcile is
+ * {@link FULL_RECONCILE_EVERY} intervals. Besides, on every instance, a watchdog repairs within
+ * seconds the schedulers a killed worker left without a next job (Dispatcher.repairStuck). An instance that loses the lease stops reconciling at once (the running reconcile is
  * aborted between two changes) and goes back to trying to acquire it.
  *
  * The lease is an efficiency lock (Kleppmann's distinction): two reconcilers at once would only
@@ -22,8 +23,8 @@ import { RECONCILER_RENEW_LUA } from './lua/reconcilerRenew-1.ts';
 
 /** Options of {@link startReconciler}. */
 export interface ReconcilerOptions {
-  /** The dispatcher whose schedulers are reconciled. */
-  dispatcher: Pick<Dispatcher, 'reconcile'>;
+  /** The dispatcher whose schedulers are reconciled (and, when it can, repaired by the watchdog). */
+  dispatcher: Pick<Dispatcher, 'reconcile'> & Partial<Pick<Dispatcher, 'repairStuck'>>;
   /** A normal (fail-fast, `commandTimeout`) client for the lease. */
   redis: Redis;
   keys: Keys;
@@ -36,6 +37,11 @@ export interface ReconcilerOptions {
   logger: Logger;
   /** Lease TTL; renewed every third of it while held. @defaultValue 3 × intervalMs */
   leaseTtlMs?: number;
+  /**
+   * How often every instance (holder or not) looks for schedulers stuck behind a dead worker
+   * (Dispatcher.repairStuck: one ZRANGEBYSCORE, usually returning nothing). @defaultValue min(5000, intervalMs)
+   */
+  watchdogMs?: number;
 }
 
 /** A running reconciler. */
@@ -166,6 +172,21 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
   const keeper = setInterval(() => {
     if (held) void leaseStep();
   }, Math.max(1, Math.floor(ttl / 3)));
+  // Schedulers left without a next job by a killed worker are repaired within seconds instead of
+  // waiting for BullMQ's stalled check. Every instance looks, not only the lease holder: the dead
+  // worker may be the holder itself, whose lease outlives it by up to its TTL (two repairs of one
+  // scheduler are two idempotent upserts). Queued behind any running reconcile.
+  const repairStuck = opts.dispatcher.repairStuck?.bind(opts.dispatcher);
+  const closing = new AbortController();
+  const watchdog = setInterval(() => {
+    if (stopped || repairStuck === undefined) return;
+    workChain = workChain
+      .then(() => (stopped ? [] : repairStuck(opts.desired(), { signal: closing.signal })))
+      .then((repaired) => {
+        if (repaired.length > 0) log.warn({ queues: repaired }, 'schedulers stuck behind a dead worker repaired');
+      })
+      .catch((err: unknown) => log.warn({ err: describeError(err) }, 'stuck-scheduler check failed; retried shortly'));
+  }, Math.max(1, Math.round(opts.watchdogMs ?? Math.min(5000, opts.intervalMs))));
   schedule(0);
 
   return {
@@ -176,6 +197,8 @@ export function startReconciler(opts: ReconcilerOptions): Reconciler {
       stopped = true;
       clearTimeout(tickTimer);
       clearInterval(keeper);
+      clearInterval(watchdog);
+      closing.abort();
       term.abort();
       await workChain;
       await leaseChain;

@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/logging/logger.ts';
 import { condorBatchPlugin } from '../../src/plugins/batch-status/condor/index.ts';
 import type { SourceContext } from '../../src/plugins/define.ts';
 import { condorWmsPlugin } from '../../src/plugins/wms-status/condor.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 const FIX = new URL('../fixtures/htcondor/', import.meta.url).pathname;
 const NOW_S = 1_700_000_000;
@@ -53,14 +54,6 @@ function options<S extends OptionSpecs>(specs: S, prefix: string, values: Record
 
 const batchOptions = (values: Record<string, string>) => options(condorBatchPlugin.options, 'batchstatus.condor.', values);
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'apf-condor-status-'));

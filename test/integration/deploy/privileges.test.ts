@@ -176,6 +176,17 @@ describe('util/privileges: apf start as root', () => {
 
   it('not root: --runas naming another user is refused (only root can switch)', async (ctx) => {
     if (!IS_ROOT) ctx.skip(NOT_ROOT);
+    // The user must be able to run this node and read the checkout (.ci/run installs Node where
+    // it can; a node under /root cannot be run by anyone else).
+    const probe = await execa(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(APF_ENTRY)})`], {
+      uid,
+      gid,
+      cwd: home,
+      reject: false,
+      timeout: 30_000,
+      stdin: 'ignore',
+    });
+    if (probe.exitCode !== 0) ctx.skip(`user ${USER} cannot run ${process.execPath} on ${APF_ENTRY}: ${(probe.message ?? probe.stderr).split('\n')[0] ?? ''}`);
     const { cfg } = writeConfig('asuser');
     const r = await execa(process.execPath, [APF_ENTRY, 'start', '--config', cfg, '--runas', 'root'], {
       uid,
@@ -186,7 +197,7 @@ describe('util/privileges: apf start as root', () => {
       env: { APF_LOG_LEVEL: 'warn', HOME: home },
       stdin: 'ignore',
     });
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode, r.message).toBe(1);
     expect(r.stderr).toContain(`--runas root needs root: apf runs as ${USER}`);
   });
 });

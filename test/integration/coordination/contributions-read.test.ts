@@ -1,0 +1,120 @@
+/**
+ * ContributionStore.readAll against a real redis-server, read after read: a snapshot that did not
+ * change since the store last decoded it is neither sent again nor decoded again (the reply is a
+ * few bytes instead of the whole snapshot), while a republished, removed or damaged one is seen at
+ * once. Also: recordSubmitted is one command.
+ */
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ContributionStore } from '../../../src/coordination/contributions.ts';
+import { Keys } from '../../../src/coordination/keys.ts';
+import type { SourceRecord } from '../../../src/coordination/records.ts';
+import type { BatchQueueInfo } from '../../../src/core/info.ts';
+import { useRedis } from '../../helpers/redis-server.ts';
+
+const server = useRedis();
+const clients: Redis[] = [];
+let prefixSeq = 0;
+
+afterEach(() => {
+  for (const c of clients.splice(0)) c.disconnect();
+});
+
+function client(): Redis {
+  const c = new Redis({ host: '127.0.0.1', port: server().port, protocol: 2, commandTimeout: 5000, maxRetriesPerRequest: 0, enableOfflineQueue: true });
+  c.on('error', () => undefined);
+  clients.push(c);
+  return c;
+}
+
+const T0 = 1_800_000_000_000;
+
+function queues(n: number, pending: number): Record<string, BatchQueueInfo> {
+  return Object.fromEntries(Array.from({ length: n }, (_, i) => [`ANALY_SITE_${i}_ucore`, { pending, running: i % 7, done: 0, failed: 0 }]));
+}
+
+function rec(source: string, at: number, q: SourceRecord['queues'], owner: string | null = null): Omit<SourceRecord, 'seq'> {
+  return { source, owner, publisher: owner ?? 'a', at, queues: q };
+}
+
+/** Bytes Redis has sent to clients so far (INFO stats). */
+async function bytesOut(c: Redis): Promise<number> {
+  return Number(/total_net_output_bytes:(\d+)/.exec(await c.info('stats'))?.[1]);
+}
+
+describe('coordination/contributions', () => {
+  it('sends and decodes an unchanged snapshot once, and a republished one again', async () => {
+    const k = new Keys(`cr${++prefixSeq}`);
+    const store = new ContributionStore(client(), k);
+    const stats = client();
+    for (const s of ['condor:a:p', 'condor:b:p', 'condor:local@x']) await store.publish(rec(s, T0, queues(2000, 1)));
+
+    const b0 = await bytesOut(stats);
+    const first = await store.readAll();
+    const b1 = await bytesOut(stats);
+    const second = await store.readAll();
+    const b2 = await bytesOut(stats);
+    expect(b1 - b0).toBeGreaterThan(3 * 2000 * 20);
+    expect(b2 - b1).toBeLessThan(2000);
+    expect(second.sources).toEqual(first.sources);
+    // the very same decoded records: nothing was parsed again
+    for (const [i, s] of second.sources.entries()) expect(s).toBe(first.sources[i]);
+
+    // a new poll of one source: that one is read and decoded again, the others are not
+    await store.publish(rec('condor:b:p', T0 + 60_000, queues(2000, 5)));
+    const third = await store.readAll();
+    const byId = new Map(third.sources.map((s) => [s.source, s]));
+    expect(byId.get('condor:b:p')?.at).toBe(T0 + 60_000);
+    expect(byId.get('condor:b:p')?.queues['ANALY_SITE_3_ucore']).toEqual({ pending: 5, running: 3, done: 0, failed: 0 });
+    expect(byId.get('condor:a:p')).toBe(first.sources.find((s) => s.source === 'condor:a:p'));
+  });
+
+  it('still returns the submitted entries of an unchanged snapshot, newest ones included', async () => {
+    const k = new Keys(`cr${++prefixSeq}`);
+    const store = new ContributionStore(client(), k);
+    await store.publish(rec('condor:local@x', T0, queues(10, 0), 'x'));
+    expect((await store.readAll()).submitted).toEqual([]);
+    await store.recordSubmitted('condor:local@x', 'ANALY_SITE_1_ucore', 'c1', 2, T0 + 5);
+    const after = await store.readAll();
+    expect(after.sources.map((s) => s.source)).toEqual(['condor:local@x']);
+    expect(after.submitted).toEqual([{ source: 'condor:local@x', queue: 'ANALY_SITE_1_ucore', cycleId: 'c1', n: 2, at: T0 + 5 }]);
+  });
+
+  it('forgets a decommissioned source and keeps reporting a damaged one', async () => {
+    const k = new Keys(`cr${++prefixSeq}`);
+    const c = client();
+    const store = new ContributionStore(c, k);
+    await store.publish(rec('condor:local@gone', T0, queues(5, 1), 'gone'));
+    await store.publish(rec('condor:good:p', T0, queues(5, 1)));
+    await c.zadd(k.sources, T0, 'condor:bad:p');
+    await c.set(k.sourceSnapshot('condor:bad:p'), '{"at":1,"seq":1,"oops"');
+    for (let i = 0; i < 2; i++) {
+      const all = await store.readAll();
+      expect(all.sources.map((s) => s.source).sort()).toEqual(['condor:good:p', 'condor:local@gone']);
+      expect(all.invalid).toEqual(['condor:bad:p']);
+    }
+    await store.decommission('gone');
+    expect((await store.readAll()).sources.map((s) => s.source)).toEqual(['condor:good:p']);
+    // published again later under the same id: read afresh
+    await store.publish(rec('condor:local@gone', T0 + 1, queues(5, 9), 'gone'));
+    const back = (await store.readAll()).sources.find((s) => s.source === 'condor:local@gone');
+    expect(back?.queues['ANALY_SITE_0_ucore']?.pending).toBe(9);
+  });
+
+  it('records a submission with one command', async () => {
+    const k = new Keys(`cr${++prefixSeq}`);
+    const c = client();
+    const store = new ContributionStore(c, k);
+    const stats = async (): Promise<Map<string, number>> =>
+      new Map([...(await c.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])]));
+    await store.recordSubmitted('condor:s:p', 'A', 'A:1:1', 1, T0); // loads the script
+    const before = await stats();
+    await store.recordSubmitted('condor:s:p', 'A', 'A:2:1', 3, T0 + 1);
+    const after = await stats();
+    const sent = ['evalsha', 'multi', 'exec', 'zadd', 'pexpire'].map((cmd) => [cmd, (after.get(cmd) ?? 0) - (before.get(cmd) ?? 0)]);
+    // one EVALSHA from the client; the ZADD and PEXPIRE ran inside it
+    expect(Object.fromEntries(sent)).toEqual({ evalsha: 1, multi: 0, exec: 0, zadd: 1, pexpire: 1 });
+    expect(await c.pttl(k.sourceSubmitted('condor:s:p'))).toBeGreaterThan(86_000_000);
+    expect(await c.zrange(k.sourceSubmitted('condor:s:p'), '0', '-1')).toEqual(['A\tA:1:1\t1', 'A\tA:2:1\t3']);
+  });
+});
