@@ -20,10 +20,11 @@
  * --warmup INTERVALS (1) --lease-ttl S (min(30, interval/2)) --lock-duration S and --stalled-interval S
  * (BullMQ; min(30, interval)) --concurrency N (16) --ready N (4)
  * --quick (1000 queues, interval 15 s) --no-failover --no-write --profile (CPU profile of
- * instance b0, kept) --keep (keep the temp dir with logs and config) --built (run the compiled
- * JavaScript, as the installed `apf` does) --node-flags="…" (extra Node flags for the instances).
+ * instance b0, kept) --keep (keep the temp dir with logs and config) --sources (run the sources
+ * through type stripping instead of the compiled JavaScript the installed `apf` runs)
+ * --node-flags="…" (Node flags for the instances, after the bin's own #! flags).
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,7 +59,7 @@ const { values: flags } = parseArgs({
     'no-failover': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
-    built: { type: 'boolean', default: false },
+    sources: { type: 'boolean', default: false },
     'node-flags': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
   },
@@ -77,21 +78,24 @@ const STALLED_INTERVAL_S = Number(flags['stalled-interval'] ?? Math.min(30, INTE
 const WINDOW_MS = Number(flags.duration) * INTERVAL_MS;
 const WARMUP_MS = Number(flags.warmup) * INTERVAL_MS + 3000;
 const DEFAULT_TUNING = flags['lease-ttl'] === undefined && flags['lock-duration'] === undefined && flags['stalled-interval'] === undefined
-  && flags.concurrency === '16' && flags.ready === '4' && !flags.built && flags['node-flags'] === '';
+  && flags.concurrency === '16' && flags.ready === '4' && !flags.sources && flags['node-flags'] === '';
 const LABEL: RunResult['label'] = flags.quick && flags.queues === undefined && flags.interval === undefined && DEFAULT_TUNING ? 'quick'
   : QUEUES === 10_000 && INSTANCES === 3 && INTERVAL_S === 60 && DEFAULT_TUNING ? 'target' : 'custom';
 const PREFIX = 'bench';
 const ROOT = new URL('..', import.meta.url).pathname;
 const COUNTER = new URL('./cluster/count-commands.mjs', import.meta.url).pathname;
-/** Extra V8/Node flags for the instances (e.g. heap limits), split on spaces. */
-const NODE_FLAGS = (flags['node-flags'] ?? '').split(' ').filter((f) => f !== '');
+/** The Node flags of the `apf` bin's #! line (`#!/usr/bin/env -S node --max-semi-space-size=8`). */
+const BIN_FLAGS = (/^#!\/usr\/bin\/env -S node (.*)$/.exec(readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8').split('\n')[0] ?? '')?.[1] ?? '').split(' ').filter((f) => f !== '');
+/** What the instances run with: the bin's flags, then the extra ones of `--node-flags` (which win). */
+const NODE_FLAGS = [...BIN_FLAGS, ...(flags['node-flags'] ?? '').split(' ').filter((f) => f !== '')];
 
 /**
- * The CLI the instances run: the sources through Node's type stripping (as `npm run apf`), or with
- * `--built` the compiled JavaScript the `apf` bin runs, compiled here into .bench-tmp/dist.
+ * The CLI the instances run: the compiled JavaScript the installed `apf` bin runs, compiled here
+ * into .bench-tmp/dist; with `--sources` the sources through Node's type stripping (which costs
+ * some 40 MB of RSS per process: the stripper's WebAssembly and its embedded copy).
  */
 async function cliEntry(): Promise<string> {
-  if (!flags.built) return join(ROOT, 'src/cli/main.ts');
+  if (flags.sources) return join(ROOT, 'src/cli/main.ts');
   const out = join(ROOT, '.bench-tmp/dist');
   log(`compiling src into ${out}`);
   // Type errors elsewhere do not stop the emit; a missing entry point below does.
@@ -261,7 +265,7 @@ async function main(): Promise<void> {
       instances: INSTANCES,
       intervalS: INTERVAL_S,
       leaseTtlS: LEASE_TTL_S,
-      runtime: `${flags.built ? 'compiled JavaScript (--built)' : 'sources through Node type stripping'}${NODE_FLAGS.length > 0 ? `, node ${NODE_FLAGS.join(' ')}` : ''}`,
+      runtime: `${flags.sources ? 'sources through Node type stripping (--sources)' : 'compiled JavaScript, as the installed bin'}${NODE_FLAGS.length > 0 ? `, node ${NODE_FLAGS.join(' ')}` : ''}`,
       lockDurationS: LOCK_DURATION_S,
       stalledIntervalS: STALLED_INTERVAL_S,
       concurrency: CONCURRENCY,

@@ -25,7 +25,7 @@ export class Keys {
   queueFence(queue: string): string {
     return this.#q(queue, 'fence');
   }
-  /** Hash: `fence` (highest token seen), `last` (JSON CycleRecord), `paused`, `pausedBy`, `pausedAt`. */
+  /** Hash: `fence` (highest token seen), `last` (JSON CycleRecord), `lastAt` (its time, epoch ms), `paused`, `pausedBy`, `pausedAt`. */
   queueState(queue: string): string {
     return this.#q(queue, 'state');
   }

@@ -149,11 +149,17 @@ describe('deploy/Dockerfile', () => {
     }
     const entrypoint = json(stepsOf(RUNTIME, 'ENTRYPOINT').at(-1) ?? '[]');
     const cmd = json(stepsOf(RUNTIME, 'CMD').at(-1) ?? '[]');
-    expect(entrypoint).toEqual(['node', '/app/dist/cli/main.js']);
+    // the same Node flags as the bin's #! line, which `apf` on PATH runs with
+    const shebang = /^#!\/usr\/bin\/env -S node((?: --[a-z-]+=\S+)*)$/.exec(readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8').split('\n')[0] ?? '');
+    expect(shebang, 'src/cli/main.ts starts with #!/usr/bin/env -S node <flags>').not.toBeNull();
+    const nodeFlags = (shebang?.[1] ?? '').split(' ').filter((f) => f !== '');
+    expect(nodeFlags).toContain('--max-semi-space-size=8');
+    expect(entrypoint).toEqual(['node', ...nodeFlags, '/app/dist/cli/main.js']);
     expect(cmd).toEqual(['start', '--config', '/etc/apf']);
-    const main = join(work, entrypoint[1] as string);
+    const entry = entrypoint.at(-1) as string;
+    const main = join(work, entry);
     expect(statSync(main).mode & 0o111).not.toBe(0); // chmod: `apf` on PATH is a link to it
-    expect(stepsOf(RUNTIME, 'RUN').join('\n')).toContain(`ln -s ${entrypoint[1] as string} /usr/local/bin/apf`);
+    expect(stepsOf(RUNTIME, 'RUN').join('\n')).toContain(`ln -s ${entry} /usr/local/bin/apf`);
     const help = await runCommand(process.execPath, [main, ...cmd, '--help'], { timeoutMs: 30_000 });
     expect(help.exitCode, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^apf start \[--config DIR\]/);

@@ -12,7 +12,7 @@ import { makeTempDir, spawnTracked, waitUntil } from '../../helpers/processes.ts
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; files: string[]; bin: Record<string, string> };
-/** The node running the tests first on PATH: npm and the bin's `#!/usr/bin/env node` use it. */
+/** The node running the tests first on PATH: npm and the bin's `#!/usr/bin/env -S node …` use it. */
 const ENV = { PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`, APF_LOG_LEVEL: 'warn' };
 const DEPLOY_FILES = ['deploy/systemd/apf.service', 'deploy/systemd/apf.env', 'deploy/logrotate/apf'];
 
@@ -90,6 +90,8 @@ describe('package (npm pack, install, run)', () => {
       intervalMs: 100,
       describe: () => (existsSync(join(dir, 'stderr.txt')) ? readFileSync(join(dir, 'stderr.txt'), 'utf8').slice(-1500) : ''),
     });
+    // the bin's #! line gives Node its flags (env -S): the daemon's young generation is bounded
+    expect(readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=8', '--heap-growing-percent=20']));
     expect(proc.signal('SIGTERM')).toBe(true);
     expect(await proc.exited).toEqual({ code: 0, signal: null });
     expect(readFileSync(log, 'utf8').trimEnd().split('\n').at(-1)).toContain('"msg":"stopped"');
