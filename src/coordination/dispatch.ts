@@ -8,25 +8,16 @@
  * desired interval and offset, and a scheduler that stopped producing jobs is noticed and repaired.
  * docs/decisions.md "Dispatch (BullMQ)" explains the values chosen here.
  */
-import { createHash } from 'node:crypto';
-import { Queue, Worker, type Job, type JobSchedulerJson } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ApfError, describeError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Keys } from './keys.ts';
+import { CYCLE_JOB_NAME, RUN_NOW_JOB_NAME, planReconcile, runNowJobId, schedulerId, schedulerOffset, tryQueueOf, viewOf } from './dispatch-plan.ts';
+import type { CycleJobData, SchedulerView } from './dispatch-plan.ts';
 
-/** Name of the jobs the schedulers produce. */
-export const CYCLE_JOB_NAME = 'cycle';
-/** Name of the one-off jobs of {@link Dispatcher.runNow}. */
-export const RUN_NOW_JOB_NAME = 'run-now';
-
-/** Data of a cycle job. */
-export interface CycleJobData {
-  /** APF queue name. */
-  queue: string;
-  /** Slot (epoch ms), only on {@link Dispatcher.runNow} jobs (scheduler jobs carry it in their id). */
-  slot?: number;
-}
+export { CYCLE_JOB_NAME, RUN_NOW_JOB_NAME, planReconcile, queueOfJob, queueOfScheduler, runNowJobId, schedulerId, schedulerOffset, slotOf } from './dispatch-plan.ts';
+export type { CycleJobData, ReconcilePlan, SchedulerView } from './dispatch-plan.ts';
 
 /** Options of {@link Dispatcher}. */
 export interface DispatchOptions {
@@ -99,8 +90,6 @@ export const MAX_STALLED_COUNT = 1;
 /** Least command deadline on a worker's connections: BZPOPMIN blocks ≤ 10 s, BullMQ's watchdog fires 1 s later. */
 export const WORKER_COMMAND_TIMEOUT_MS = 13_000;
 
-const SCHEDULER_JOB_ID = /^repeat:(.+):(\d+)$/;
-
 /**
  * A scheduler whose next slot is this far in the past, with its job not waiting for a worker, is
  * stuck behind a dead worker ({@link Dispatcher.repairStuck}). Live workers advance it within a
@@ -118,125 +107,6 @@ async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) =
     while (next < items.length) await fn(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
-/** Scheduler id of an APF queue: reversible, no ':' (`%` → `%25`, `:` → `%3A`; all else kept). */
-export function schedulerId(queue: string): string {
-  if (queue.length === 0) throw new ApfError('APF_ERR_CONFIG_INVALID', 'an APF queue name must not be empty');
-  return queue.replaceAll('%', '%25').replaceAll(':', '%3A');
-}
-
-/** The APF queue of a scheduler id; throws `APF_ERR_CONFIG_INVALID` for an id {@link schedulerId} cannot produce. */
-export function queueOfScheduler(id: string): string {
-  const queue = tryQueueOf(id);
-  if (queue === undefined) throw new ApfError('APF_ERR_CONFIG_INVALID', `"${id}" is not an apf scheduler id`, { details: { id } });
-  return queue;
-}
-
-function tryQueueOf(id: string): string | undefined {
-  if (id.length === 0 || id.includes(':') || /%(?!25|3A)/.test(id)) return undefined;
-  return id.replaceAll('%3A', ':').replaceAll('%25', '%');
-}
-
-/**
- * Offset spreading thousands of queues over the interval: a stable hash of the name (first 48 bits
- * of its SHA-256) mod `everyMs`. A remainder of 0 is returned as `everyMs` (the same phase): BullMQ
- * reads offset 0 as "none" and would then run the first iteration at once, at an arbitrary phase.
- */
-export function schedulerOffset(queue: string, everyMs: number): number {
-  if (!Number.isSafeInteger(everyMs) || everyMs < 1) {
-    throw new ApfError('APF_ERR_CONFIG_INVALID', `interval ${everyMs} ms of ${queue} is not a positive integer`);
-  }
-  const r = createHash('sha256').update(queue, 'utf8').digest().readUIntBE(0, 6) % everyMs;
-  return r === 0 ? everyMs : r;
-}
-
-/**
- * The slot (epoch ms) a job was produced for. Scheduler jobs: from the job id
- * `repeat:<schedulerId>:<slot>`, which BullMQ's Lua builds from the very slot it scheduled (the
- * job's `timestamp + delay` is not: the delay is clamped at 0 for late slots). One-off jobs:
- * `data.slot`. Throws `APF_ERR_REDIS` for a job that carries neither.
- */
-export function slotOf(job: Pick<Job, 'id' | 'data'>): number {
-  const m = SCHEDULER_JOB_ID.exec(job.id ?? '');
-  if (m !== null) {
-    const slot = Number(m[2]);
-    if (Number.isSafeInteger(slot)) return slot;
-  }
-  const slot = (job.data as Partial<CycleJobData> | undefined)?.slot;
-  if (typeof slot === 'number' && Number.isSafeInteger(slot)) return slot;
-  throw new ApfError('APF_ERR_REDIS', `job ${job.id ?? '?'} carries no slot`, { details: { jobId: job.id } });
-}
-
-/** The APF queue a job is for: the scheduler id when there is one, else `data.queue`. */
-export function queueOfJob(job: Pick<Job, 'id' | 'data' | 'repeatJobKey'>): string {
-  if (job.repeatJobKey !== undefined && job.repeatJobKey !== '') return queueOfScheduler(job.repeatJobKey);
-  const queue = (job.data as Partial<CycleJobData> | undefined)?.queue;
-  if (typeof queue === 'string' && queue !== '') return queue;
-  throw new ApfError('APF_ERR_REDIS', `job ${job.id ?? '?'} names no queue`, { details: { jobId: job.id } });
-}
-
-/** Job id of a {@link Dispatcher.runNow} job: one per (queue, second), no ':' and never all digits. */
-export function runNowJobId(queue: string, nowMs: number): string {
-  return `run-now-${schedulerId(queue)}-${Math.floor(nowMs / 1000)}`;
-}
-
-/** What reconcile needs to know of an existing scheduler (`id`, job `name`, options as BullMQ lists them). */
-export interface SchedulerView {
-  readonly id: string;
-  readonly name: string;
-  readonly every: number | undefined;
-  readonly pattern: string | undefined;
-  readonly offset: number | undefined;
-  /** Next slot (epoch ms): the score in BullMQ's schedulers zset. */
-  readonly next: number | undefined;
-  /** `template.data.queue`. */
-  readonly queue: unknown;
-}
-
-/** The changes reconcile makes, decided from data alone. */
-export interface ReconcilePlan {
-  /** Desired queues without a scheduler. */
-  readonly add: ReadonlyArray<readonly [queue: string, everyMs: number]>;
-  /** Desired queues whose scheduler differs (interval, offset, name, template). */
-  readonly update: ReadonlyArray<readonly [queue: string, everyMs: number]>;
-  /** Scheduler ids to remove (not desired, or not an apf id). */
-  readonly remove: readonly string[];
-  /** Matching schedulers whose next slot is more than 2 intervals in the past. */
-  readonly overdue: ReadonlyArray<readonly [queue: string, everyMs: number, next: number]>;
-  /** Desired entries with an unusable interval. */
-  readonly invalid: readonly string[];
-}
-
-/** Compares the desired set with the existing schedulers at `now` (pure). */
-export function planReconcile(desired: ReadonlyMap<string, number>, existing: Iterable<SchedulerView>, now: number): ReconcilePlan {
-  const byQueue = new Map<string, SchedulerView>();
-  const remove: string[] = [];
-  for (const s of existing) {
-    const queue = tryQueueOf(s.id);
-    if (queue === undefined || !desired.has(queue)) remove.push(s.id);
-    else byQueue.set(queue, s);
-  }
-  const add: Array<readonly [string, number]> = [];
-  const update: Array<readonly [string, number]> = [];
-  const overdue: Array<readonly [string, number, number]> = [];
-  const invalid: string[] = [];
-  for (const [queue, every] of desired) {
-    if (queue === '' || !Number.isSafeInteger(every) || every < 1) {
-      invalid.push(queue);
-      continue;
-    }
-    const s = byQueue.get(queue);
-    if (s === undefined) add.push([queue, every]);
-    else if (s.every !== every || s.pattern !== undefined || s.offset !== schedulerOffset(queue, every) || s.name !== CYCLE_JOB_NAME || s.queue !== queue) {
-      update.push([queue, every]);
-    } else if (s.next !== undefined && s.next < now - 2 * every) overdue.push([queue, every, s.next]);
-  }
-  return { add, update, remove, overdue, invalid };
-}
-
-function viewOf(s: JobSchedulerJson<CycleJobData>): SchedulerView {
-  return { id: s.key, name: s.name, every: s.every, pattern: s.pattern, offset: s.offset, next: s.next ?? undefined, queue: s.template?.data?.queue };
 }
 
 function redisError(what: string, err: unknown): ApfError {

@@ -11,8 +11,7 @@ import { ApfError, describeError } from '../errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatProblem, type ApfConfig, type ConfigProblem } from '../config/types.ts';
 import type { Logger } from '../logging/logger.ts';
-import { createRedis, usesEmbeddedRedis, waitForRedis } from '../coordination/redis.ts';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../coordination/embedded-redis.ts';
+import type { EmbeddedRedis } from '../coordination/embedded-redis.ts';
 import { Keys } from '../coordination/keys.ts';
 import { QueueLeases } from '../coordination/lease.ts';
 import { QueueState } from '../coordination/queue-state.ts';
@@ -22,31 +21,16 @@ import { SharedWms } from '../coordination/wms-share.ts';
 import { ControlBus, type ControlMessage } from '../coordination/control.ts';
 import { Dispatcher, queueOfJob, slotOf } from '../coordination/dispatch.ts';
 import { startReconciler, type Reconciler } from '../coordination/reconciler.ts';
-import type { CycleRecord, InstanceRecord, InstanceState } from '../coordination/records.ts';
+import type { InstanceRecord, InstanceState } from '../coordination/records.ts';
 import { BatchPublisher } from './batch-publisher.ts';
 import type { BatchJob } from './info.ts';
 import { ClusterBatch } from './cluster-batch.ts';
 import { runCycle, type CycleDeps, type CycleSummary } from './cycle-runner.ts';
 import { buildRuntimes, type RuntimeObservers, type Runtimes } from './runtimes.ts';
 import { startSideServices, type SideServices } from './side-services.ts';
-import type { RedisSettings } from '../config/types.ts';
+import { configError, connect, type Connections, type DaemonHooks, type DaemonOptions } from './daemon-setup.ts';
 
-/** Options for {@link FactoryDaemon.start}. */
-export interface DaemonOptions {
-  readonly configDir: string;
-  /** `--instance`; else `instance.id`; else the hostname. */
-  readonly instanceId?: string;
-  readonly logger: Logger;
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly version: string;
-  readonly webPort?: number | null;
-}
-
-/** Events a daemon reports to its host (CLI, web server, tests). */
-export interface DaemonHooks {
-  onRecord?(record: CycleRecord): void;
-  onSkip?(queue: string, reason: string): void;
-}
+export type { DaemonHooks, DaemonOptions } from './daemon-setup.ts';
 
 /** A running instance. */
 export class FactoryDaemon {
@@ -251,10 +235,13 @@ export class FactoryDaemon {
       },
       { concurrency: c.concurrency, lockDurationMs: c.lockDurationMs, stalledIntervalMs: c.stalledIntervalMs, owner: this.owner },
     );
-    this.#worker.on('error', (err) => this.#log.warn({ err: describeError(err) }, 'worker error'));
+    // BullMQ worker errors are logged by Dispatcher.createWorker ("BullMQ worker error").
   }
 
   #startHeartbeat(): void {
+    // While Redis is unreachable every beat fails: the first failure is a warning, the rest are
+    // debug records, and the first success after them says how many there were.
+    let failures = 0;
     const beat = async (): Promise<void> => {
       try {
         const r = await this.#registry.heartbeat(this.instanceId, this.owner, {
@@ -273,8 +260,12 @@ export class FactoryDaemon {
           this.#log.error('another process registered with this instance id: stopping work (ids must be unique per instance)');
           void this.stop();
         }
+        if (failures > 0) this.#log.info({ failures }, 'heartbeat restored');
+        failures = 0;
       } catch (err) {
-        this.#log.warn({ err: describeError(err) }, 'heartbeat failed');
+        failures += 1;
+        if (failures === 1) this.#log.warn({ err: describeError(err) }, 'heartbeat failed (repeats are logged at debug level until it succeeds)');
+        else this.#log.debug({ err: describeError(err), failures }, 'heartbeat failed');
       }
     };
     this.#heartbeat = setInterval(() => void beat(), this.#rt.config.factory.cluster.heartbeatMs);
@@ -407,42 +398,4 @@ export class FactoryDaemon {
     this.#log.info('stopped');
     this.#resolveStopped();
   }
-}
-
-interface Connections {
-  readonly redis: Redis;
-  readonly bull: Redis;
-  readonly sub: Redis;
-  readonly embedded: EmbeddedRedis | undefined;
-  /** Settings connected with (embedded: its URL filled in) and the env read, for more connections. */
-  readonly settings: RedisSettings;
-  readonly env: Readonly<Record<string, string | undefined>> | undefined;
-}
-
-async function connect(config: ApfConfig, o: DaemonOptions): Promise<Connections> {
-  let settings = config.factory.cluster.redis;
-  let embedded: EmbeddedRedis | undefined;
-  if (usesEmbeddedRedis(settings, o.env)) {
-    embedded = await startEmbeddedRedis({ stateDir: config.factory.cluster.stateDir, logger: o.logger });
-    settings = { ...settings, url: embedded.url };
-  }
-  const env = embedded === undefined ? o.env : { ...o.env, APF_REDIS_URL: undefined };
-  const redis = createRedis(settings, { role: 'state', logger: o.logger, ...(env === undefined ? {} : { env }) });
-  const bull = createRedis(settings, { role: 'bullmq', bullmq: true, logger: o.logger, ...(env === undefined ? {} : { env }) });
-  const sub = createRedis(settings, { role: 'control', bullmq: true, logger: o.logger, ...(env === undefined ? {} : { env }) });
-  try {
-    await waitForRedis(redis, 30_000);
-  } catch (err) {
-    for (const r of [redis, bull, sub]) r.disconnect();
-    await embedded?.stop();
-    throw new ApfError('APF_ERR_REDIS', `Redis not reachable: ${describeError(err)}`, { cause: err });
-  }
-  return { redis, bull, sub, embedded, settings, env };
-}
-
-function configError(problems: readonly ConfigProblem[]): ApfError {
-  const errors = problems.filter((p) => p.severity === 'error');
-  return new ApfError('APF_ERR_CONFIG_INVALID', `configuration invalid (${errors.length} error(s)):\n${errors.map(formatProblem).join('\n')}`, {
-    details: { problems: errors },
-  });
 }

@@ -94,6 +94,15 @@ describe('core/daemon: an instance cut off from Redis', () => {
       { timeoutMs: 40_000, intervalMs: 250 },
     );
     expect(back.length).toBeGreaterThanOrEqual(2);
+    // one warning for the whole cut (the rest at debug level), and one record when it heals
+    const beats = c
+      .instance(CUT)
+      .logs()
+      .filter((r) => r.msg.startsWith('heartbeat') && Date.parse(r.time) >= cutAt);
+    expect(beats.filter((r) => r.msg.startsWith('heartbeat failed') && Date.parse(r.time) < healedAt)).toHaveLength(1);
+    const restored = beats.find((r) => r.msg === 'heartbeat restored');
+    expect(Date.parse(restored?.time ?? '')).toBeGreaterThanOrEqual(healedAt);
+    expect(restored?.['failures']).toBeGreaterThanOrEqual(2);
     const records = [...(await c.histories()).values()].flat();
     const found = slotConflicts(records, await c.allPilots());
     expect(found, describeConflicts(found)).toEqual([]);
