@@ -6,50 +6,21 @@
  * refused actions too, with the reason.
  *
  * Drills run in the background on the instance that received the request: `POST /api/v1/drills`
- * answers 202 `{ id }` at once; the run (progress lines, then the report or the error) is kept in
- * memory and in Redis (`<prefix>:drill:<id>`, a week), so `GET /api/v1/drills/:id` on any
- * instance can answer.
+ * answers 202 `{ id }` at once; src/web/drills.ts keeps the run (shared with the monitor's form),
+ * so `GET /api/v1/drills/:id` on any instance can answer.
  */
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { describeError } from '../../errors.ts';
 import { recordAdminAction } from '../../coordination/control.ts';
 import * as admin from '../../core/admin.ts';
-import { runDrill, type DrillOptions, type DrillReport } from '../../core/drill.ts';
+import { runDrill } from '../../core/drill.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { WebDeps } from '../deps.ts';
+import { isDrillRun, launchDrill, localDrill, type DrillRequest, type DrillStarter } from '../drills.ts';
 import { HttpError, json, type Route, type WebRequest } from '../router.ts';
 import { guarded } from './api.ts';
 
-/** Starts a drill and resolves with its report (src/core/drill.ts `runDrill`; tests inject a stub). */
-export type DrillStarter = (ctx: admin.AdminContext, opts: DrillOptions) => Promise<DrillReport>;
-
-/** What `POST /api/v1/drills` accepts (every field optional). */
-export interface DrillRequest {
-  /** The victim; default: the live instance that ran the most recent cycles. */
-  readonly instance?: string;
-  /** Give up waiting for a queue's failover after this long (seconds). */
-  readonly timeoutSeconds?: number;
-}
-
-/** A drill as `GET /api/v1/drills/:id` shows it. */
-export interface DrillRun {
-  readonly id: string;
-  readonly state: 'running' | 'done' | 'failed';
-  /** Instance that runs the drill (where the request arrived). */
-  readonly runner: string;
-  /** Who started it. */
-  readonly by: string;
-  readonly request: DrillRequest;
-  /** Epoch ms. */
-  readonly startedAt: number;
-  readonly endedAt: number | null;
-  /** Progress lines so far. */
-  readonly progress: readonly string[];
-  readonly report: DrillReport | null;
-  /** Why it failed (state `failed`). */
-  readonly error: string | null;
-}
+export { DRILL_TTL_S, type DrillRequest, type DrillRun, type DrillStarter } from '../drills.ts';
 
 /** Options of {@link adminRoutes}. */
 export interface AdminRoutesOptions {
@@ -57,10 +28,6 @@ export interface AdminRoutesOptions {
   readonly startDrill?: DrillStarter;
 }
 
-/** How long a drill's record stays in Redis, seconds. */
-export const DRILL_TTL_S = 7 * 86_400;
-/** Drills kept in memory (the oldest finished ones are forgotten first; Redis keeps them). */
-const DRILLS_IN_MEMORY = 100;
 /** Longest drill timeout accepted, seconds. */
 const MAX_DRILL_TIMEOUT_S = 86_400;
 
@@ -140,52 +107,8 @@ async function refused(deps: WebDeps, log: Logger, who: string, action: string, 
   );
 }
 
-/** Mutable form of a {@link DrillRun} while it runs. */
-interface LiveDrill {
-  id: string;
-  state: DrillRun['state'];
-  runner: string;
-  by: string;
-  request: DrillRequest;
-  startedAt: number;
-  endedAt: number | null;
-  progress: string[];
-  report: DrillReport | null;
-  error: string | null;
-}
-
-/** True when `v` looks like a stored {@link DrillRun}. */
-function isDrillRun(v: unknown): v is DrillRun {
-  const r = v as Partial<DrillRun> | null;
-  return typeof r === 'object' && r !== null && typeof r.id === 'string' && (r.state === 'running' || r.state === 'done' || r.state === 'failed');
-}
-
-/** Drills per server (keyed by its deps): a drill outlives the request that started it. */
-const drillStores = new WeakMap<WebDeps, Map<string, LiveDrill>>();
-
-function drillsOf(deps: WebDeps): Map<string, LiveDrill> {
-  let runs = drillStores.get(deps);
-  if (runs === undefined) drillStores.set(deps, (runs = new Map<string, LiveDrill>()));
-  return runs;
-}
-
 /** The drill routes. */
 function drillRoutes(start: DrillStarter): Route[] {
-  const save = (deps: WebDeps, run: LiveDrill): Promise<void> => {
-    const keys = deps.keys;
-    return deps.redis
-      .set(keys.drill(run.id), JSON.stringify(run), 'EX', DRILL_TTL_S)
-      .then(() => undefined)
-      .catch((err: unknown) => deps.logger.warn({ drill: run.id, error: describeError(err) }, 'drill progress not stored in Redis'));
-  };
-  const remember = (deps: WebDeps, run: LiveDrill): void => {
-    const runs = drillsOf(deps);
-    runs.set(run.id, run);
-    for (const [id, r] of runs) {
-      if (runs.size <= DRILLS_IN_MEMORY) break;
-      if (r.state !== 'running') runs.delete(id);
-    }
-  };
   return [
     {
       method: 'POST',
@@ -194,56 +117,14 @@ function drillRoutes(start: DrillStarter): Route[] {
       handler: async (req, deps) => {
         const request = parseDrillRequest(await req.body());
         const ctx = contextOf(req, deps);
-        const log = deps.logger.child({ component: 'web-admin' });
-        const target = request.instance ?? 'auto';
-        const busy = [...drillsOf(deps).values()].find((r) => r.state === 'running');
-        if (busy !== undefined) {
-          const err = new HttpError(409, `drill ${busy.id} is still running on this instance`);
-          await refused(deps, log, ctx.who, 'drill', target, err);
+        try {
+          const run = await launchDrill(deps, ctx, request, start);
+          const accepted = json({ id: run.id, href: `/api/v1/drills/${run.id}` }, 202);
+          return { ...accepted, headers: { ...accepted.headers, location: `/api/v1/drills/${run.id}` } };
+        } catch (err) {
+          await refused(deps, deps.logger.child({ component: 'web-admin' }), ctx.who, 'drill', request.instance ?? 'auto', err);
           throw err;
         }
-        const run: LiveDrill = {
-          id: randomUUID(),
-          state: 'running',
-          runner: deps.instanceId,
-          by: ctx.who,
-          request,
-          startedAt: deps.now(),
-          endedAt: null,
-          progress: [],
-          report: null,
-          error: null,
-        };
-        remember(deps, run);
-        await save(deps, run);
-        await guarded(() => recordAdminAction(deps.redis, deps.keys, { who: ctx.who, action: 'drill', target, at: run.startedAt, result: `started drill ${run.id}` }));
-        log.info({ who: ctx.who, drill: run.id, target }, 'admin action: drill started');
-        const opts: DrillOptions = {
-          ...(request.instance === undefined ? {} : { instance: request.instance }),
-          ...(request.timeoutSeconds === undefined ? {} : { timeoutMs: Math.round(request.timeoutSeconds * 1000) }),
-          progress: (line) => {
-            run.progress.push(line);
-            void save(deps, run);
-          },
-        };
-        void (async () => {
-          try {
-            run.report = await start(ctx, opts);
-            run.state = 'done';
-          } catch (err) {
-            run.error = describeError(err);
-            run.state = 'failed';
-          }
-          run.endedAt = deps.now();
-          await save(deps, run);
-          const result = run.report === null ? `drill ${run.id} failed: ${run.error ?? ''}` : `drill ${run.id} done: ${summary(run.report)}`;
-          log.info({ drill: run.id, state: run.state }, result);
-          await recordAdminAction(deps.redis, deps.keys, { who: ctx.who, action: 'drill', target: run.report?.victim ?? target, at: run.endedAt, result }).catch(
-            (e: unknown) => log.warn({ error: describeError(e) }, 'admin action not recorded'),
-          );
-        })();
-        const accepted = json({ id: run.id, href: `/api/v1/drills/${run.id}` }, 202);
-        return { ...accepted, headers: { ...accepted.headers, location: `/api/v1/drills/${run.id}` } };
       },
     },
     {
@@ -252,7 +133,7 @@ function drillRoutes(start: DrillStarter): Route[] {
       handler: (req, deps) =>
         guarded(async () => {
           const id = req.params['id'] ?? '';
-          const local = drillsOf(deps).get(id);
+          const local = localDrill(deps, id);
           if (local !== undefined) return json(local);
           if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) throw new HttpError(404, `no drill "${id}"`);
           const text = await deps.redis.get(deps.keys.drill(id)).catch((err: unknown) => {
@@ -269,11 +150,6 @@ function drillRoutes(start: DrillStarter): Route[] {
         }),
     },
   ];
-}
-
-function summary(r: DrillReport): string {
-  const s = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
-  return `victim ${r.victim}, max gap ${s(r.maxGapMs)}, missed ${r.missed.length}, duplicates ${r.duplicates.length}`;
 }
 
 /** The admin routes. */

@@ -8,15 +8,15 @@
  */
 import { ApfError, describeError, isApfError } from '../../errors.ts';
 import { drainInstance, pauseQueue, reloadCluster, resumeQueue, runQueueNow, undrainInstance, type AdminContext, type AdminResult } from '../../core/admin.ts';
-import { recordAdminAction } from '../../coordination/control.ts';
 import { runDrill } from '../../core/drill.ts';
 import type { WebDeps } from '../deps.ts';
-import { html, type Route, type WebRequest, type WebResponse } from '../router.ts';
+import { html, HttpError, type Route, type WebRequest, type WebResponse } from '../router.ts';
 import { loadInstance, loadOverview, loadQueueDetail, loadQueueTable } from '../views/data.ts';
 import { renderInstance } from '../views/instance.ts';
 import { messagePage, type ViewContext } from '../views/layout.ts';
 import { renderLogin } from '../views/login.ts';
-import { renderOverview, type DrillView } from '../views/overview.ts';
+import { renderOverview } from '../views/overview.ts';
+import { latestDrill, launchDrill } from '../drills.ts';
 import { renderQueue } from '../views/queue.ts';
 import { parseSort } from '../views/queue-columns.ts';
 import { renderQueueTable } from '../views/queues.ts';
@@ -48,9 +48,6 @@ function htmlPage(body: string, status = 200): WebResponse {
   const r = html(body, status);
   return { ...r, headers: { ...r.headers, 'content-security-policy': MONITOR_CSP, 'x-frame-options': 'DENY' } };
 }
-
-/** Drills started from the monitor, per server (a drill outlives the request that started it). */
-const drills = new WeakMap<WebDeps, DrillView>();
 
 /** The visitor's valid session, if any. */
 function sessionOf(req: WebRequest, deps: WebDeps): string | null {
@@ -145,31 +142,14 @@ function ui(action: UiAction): Route['handler'] {
   };
 }
 
-function startDrill(admin: AdminContext, deps: WebDeps, instance: string | null): string {
-  const current = drills.get(deps);
-  if (current !== undefined && current.report === undefined && current.error === undefined) {
-    throw new ApfError('APF_ERR_USAGE', `a drill started from this monitor ${Math.round((deps.now() - current.startedAt) / 1000)} s ago is still running`, { details: { status: 409 } });
+/** Starts a drill through the store the admin API uses (one drill at a time per instance). */
+async function startDrill(admin: AdminContext, deps: WebDeps, instance: string | null): Promise<string> {
+  try {
+    await launchDrill(deps, admin, instance === null ? {} : { instance }, runDrill);
+  } catch (err) {
+    if (err instanceof HttpError) throw new ApfError('APF_ERR_USAGE', err.message, { details: { status: err.status } });
+    throw err;
   }
-  const started: DrillView = { startedAt: deps.now(), by: admin.who };
-  drills.set(deps, started);
-  const log = deps.logger.child({ component: 'monitor' });
-  // The outcome goes to the admin log too (best effort: the page shows it either way).
-  const record = (target: string, result: string): Promise<void> =>
-    recordAdminAction(deps.redis, deps.keys, { who: admin.who, action: 'drill', target, at: deps.now(), result }).catch((err: unknown) =>
-      log.warn({ err: describeError(err) }, 'drill outcome not recorded in the admin log'),
-    );
-  void runDrill(admin, instance === null ? {} : { instance }).then(
-    async (report) => {
-      drills.set(deps, { ...started, report });
-      log.info({ victim: report.victim, maxGapMs: report.maxGapMs, missed: report.missed, duplicates: report.duplicates.length }, 'drill finished');
-      await record(report.victim, `drill done: max gap ${report.maxGapMs ?? '-'} ms, missed ${report.missed.length}, duplicates ${report.duplicates.length}`);
-    },
-    async (err: unknown) => {
-      drills.set(deps, { ...started, error: describeError(err) });
-      log.warn({ err: describeError(err) }, 'drill failed');
-      await record(instance ?? 'auto', `drill failed: ${describeError(err)}`);
-    },
-  );
   return `drill started${instance === null ? '' : ` on ${instance}`}`;
 }
 
@@ -178,7 +158,7 @@ export const monitorRoutes: readonly Route[] = [
   {
     method: 'GET',
     pattern: '/',
-    handler: (req, deps) => view(req, deps, async (ctx) => htmlPage(renderOverview(ctx, await loadOverview(deps), drills.get(deps)))),
+    handler: (req, deps) => view(req, deps, async (ctx) => htmlPage(renderOverview(ctx, await loadOverview(deps), latestDrill(deps)))),
   },
   {
     method: 'GET',
@@ -247,6 +227,6 @@ export const monitorRoutes: readonly Route[] = [
   {
     method: 'POST',
     pattern: '/ui/drill',
-    handler: ui((a, _req, form, deps) => Promise.resolve(startDrill(a, deps, form.get('instance') || null))),
+    handler: ui((a, _req, form, deps) => startDrill(a, deps, form.get('instance') || null)),
   },
 ];

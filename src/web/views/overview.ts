@@ -3,22 +3,12 @@
  * state, version, activity sparkline (pilots created over the last 2 h, 5-minute buckets), how
  * recently it was seen and ran a cycle; then the batch sources and the latest admin actions.
  */
-import type { DrillReport } from '../../core/drill.ts';
+import type { DrillRun } from '../drills.ts';
 import { esc } from '../router.ts';
 import type { InstanceActivity, OverviewData } from './data.ts';
 import { fmtAge, fmtTime, instanceHref } from './format.ts';
 import { actionForm, page, type ViewContext } from './layout.ts';
 import { sparkline } from './svg.ts';
-
-/** A drill started from the monitor (kept by the serving process). */
-export interface DrillView {
-  readonly startedAt: number;
-  readonly by: string;
-  /** Set once it finished. */
-  readonly report?: DrillReport;
-  /** Set when it failed. */
-  readonly error?: string;
-}
 
 /** The instance state as shown: an instance without heartbeats is `offline` whatever it registered. */
 export function shownState(i: { readonly alive: boolean; readonly state: string }): string {
@@ -46,16 +36,16 @@ function instanceRow(ctx: ViewContext, a: InstanceActivity): string {
   );
 }
 
-function drillBlock(ctx: ViewContext, data: OverviewData, drill: DrillView | undefined): string {
+function drillBlock(ctx: ViewContext, data: OverviewData, drill: DrillRun | undefined): string {
   const out: string[] = [];
   if (drill !== undefined) {
-    if (drill.report !== undefined) {
+    if (drill.report !== null) {
       const r = drill.report;
       out.push(
         `<p class="notice">last drill (${esc(r.method)} ${esc(r.victim)}, ${esc(fmtTime(r.startedAt))}): max gap ${esc(fmtAge(r.maxGapMs))}, ` +
           `missed ${esc(r.missed.join(', ') || 'none')}, duplicates ${r.duplicates.length}; ${esc(r.note)}</p>`,
       );
-    } else if (drill.error !== undefined) {
+    } else if (drill.error !== null) {
       out.push(`<p class="notice error">drill started ${esc(fmtTime(drill.startedAt))} failed: ${esc(drill.error)}</p>`);
     } else {
       out.push(`<p class="notice">a drill is running (started ${esc(fmtAge(ctx.now - drill.startedAt))} ago by ${esc(drill.by)}); reload this page for its result</p>`);
@@ -74,7 +64,7 @@ function drillBlock(ctx: ViewContext, data: OverviewData, drill: DrillView | und
 }
 
 /** The global page. */
-export function renderOverview(ctx: ViewContext, data: OverviewData, drill: DrillView | undefined): string {
+export function renderOverview(ctx: ViewContext, data: OverviewData, drill: DrillRun | undefined): string {
   const alive = data.status.instances.filter((i) => i.alive).length;
   const total = data.activity.reduce((s, v) => s + v, 0);
   const rows = data.instances.map((a) => instanceRow(ctx, a)).join('');

@@ -250,7 +250,7 @@ describe('web/routes/admin', () => {
     const log = await adminActions(fx.redis, fx.keys, 5);
     expect(log.filter((a) => a.action === 'drill').map((a) => a.result)).toEqual([
       expect.stringMatching(new RegExp(`^drill ${id} done: victim node2, max gap 3.5 s`)),
-      `refused: 409 drill ${id} is still running on this instance`,
+      `refused: 409 drill ${id} (started by token@web:127.0.0.1) is still running on this instance`,
       `started drill ${id}`,
     ]);
   });

@@ -9,6 +9,8 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminActions } from '../../../src/coordination/control.ts';
 import { InstanceRegistry } from '../../../src/coordination/instances.ts';
+import type { DrillReport } from '../../../src/core/drill.ts';
+import { launchDrill } from '../../../src/web/drills.ts';
 import { monitorRoutes } from '../../../src/web/routes/monitor.ts';
 import { buildServer, listen } from '../../../src/web/server.ts';
 import { SESSION_COOKIE, SESSION_TTL_MS, issueSession } from '../../../src/web/views/session.ts';
@@ -193,6 +195,27 @@ describe('web/routes/monitor (admin buttons)', () => {
     expect(shown).toMatch(/failed: APF_ERR_USAGE: instance node3 is not alive/);
     await waitUntil('the drill in the admin log', async () => ((await adminActions(f.redis, f.keys, 1))[0]?.action === 'drill' ? true : undefined), { timeoutMs: 5000, intervalMs: 50 });
     expect((await adminActions(f.redis, f.keys, 1))[0]).toMatchObject({ action: 'drill', target: 'node3', who: 'monitor@127.0.0.1' });
+  });
+
+  it('shares one drill store with the admin API: one drill at a time, the latest shown whichever door started it', async () => {
+    // a drill started as POST /api/v1/drills starts it (same store, same function), held running
+    let finish: (r: DrillReport) => void = () => undefined;
+    const held = new Promise<DrillReport>((resolve) => (finish = resolve));
+    const api = { redis: f.redis, keys: f.keys, config: f.config, who: 'token@web:127.0.0.1' };
+    const run = await launchDrill(f.deps, api, { instance: 'node2' }, () => held);
+    expect(run.state).toBe('running');
+    const home = await call(f.base, '/', { cookie });
+    expect(text(home.body)).toContain('a drill is running');
+    expect(text(home.body)).toContain('by token@web:127.0.0.1');
+    const refused = await call(f.base, '/ui/drill', { cookie, form: { ...formOf(home.body, '/ui/drill'), instance: '' } });
+    expect(refused.status).toBe(409);
+    expect(text(refused.body)).toContain(`drill ${run.id} (started by token@web:127.0.0.1) is still running on this instance`);
+    finish({ victim: 'node2', method: 'freeze', startedAt: f.now, endedAt: f.now + 1000, queues: [], maxGapMs: 4200, p50GapMs: 2100, missed: [], duplicates: [], restored: true, note: 'stub report' });
+    const shown = await waitUntil('the API drill outcome on the page', async () => {
+      const t = text((await call(f.base, '/', { cookie })).body);
+      return t.includes('last drill (freeze node2') ? t : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 100 });
+    expect(shown).toContain('stub report');
   });
 
   it('logs out by clearing the cookie', async () => {
