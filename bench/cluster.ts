@@ -24,7 +24,7 @@
  * through type stripping instead of the compiled JavaScript the installed `apf` runs)
  * --node-flags="…" (Node flags for the instances, after the bin's own #! flags).
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,7 @@ import { InstanceRegistry } from '../src/coordination/instances.ts';
 import { makeTempDir, removeDir, sleep, spawnTracked, waitUntil, type TrackedProcess } from '../test/helpers/processes.ts';
 import { startRedis } from '../test/helpers/redis-server.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { binNodeFlags } from '../test/helpers/bin-flags.ts';
 import { writeBenchConfig } from './cluster/config.ts';
 import { failoverStats, lagOverTime, readHistories, skipTotals, slotsBetween, windowStats, type Rec } from './cluster/history.ts';
 import { stalledQueues, summarizeLog } from './cluster/logs.ts';
@@ -85,7 +86,7 @@ const PREFIX = 'bench';
 const ROOT = new URL('..', import.meta.url).pathname;
 const COUNTER = new URL('./cluster/count-commands.mjs', import.meta.url).pathname;
 /** The Node flags of the `apf` bin's #! line (`#!/usr/bin/env -S node --max-semi-space-size=8`). */
-const BIN_FLAGS = (/^#!\/usr\/bin\/env -S node (.*)$/.exec(readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8').split('\n')[0] ?? '')?.[1] ?? '').split(' ').filter((f) => f !== '');
+const BIN_FLAGS = binNodeFlags();
 /** What the instances run with: the bin's flags, then the extra ones of `--node-flags` (which win). */
 const NODE_FLAGS = [...BIN_FLAGS, ...(flags['node-flags'] ?? '').split(' ').filter((f) => f !== '')];
 

@@ -26,6 +26,7 @@ import { parseCondorJson } from '../src/plugins/batch-status/condor/parse-json.t
 import { parseCondorXml } from '../src/plugins/batch-status/condor/parse-xml.ts';
 import { formatAdsJson, formatAdsXml, type Ad } from '../src/sim/condor/classad-format.ts';
 import { runCommand } from '../src/util/exec.ts';
+import { rng } from '../test/helpers/rng.ts';
 
 type Counts = Record<string, { pending: number; running: number; done: number }>;
 
@@ -58,16 +59,6 @@ const STATUSES: ReadonlyArray<readonly [number, number]> = [
   [6, 0.01],
 ];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `jobs` pilot ads in clusters of 1–50 procs, queues weighted 1/k (a few busy queues, a long tail). */
 function generate(jobs: number): Ad[] {

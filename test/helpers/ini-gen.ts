@@ -7,6 +7,7 @@
  * The documents deliberately stay inside python3's semantics: `%(__name__)s` (apf's Python 2
  * extension) is never generated.
  */
+import { rng } from './rng.ts';
 
 /** A small deterministic PRNG (mulberry32). */
 export interface Rng {
@@ -24,14 +25,7 @@ export interface Rng {
 
 /** Creates the PRNG for `seed`. */
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = rng(seed);
   const int = (n: number): number => Math.floor(next() * n);
   return {
     next,

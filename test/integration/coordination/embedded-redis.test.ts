@@ -15,22 +15,14 @@ import { startEmbeddedRedis, type EmbeddedRedis } from '../../../src/coordinatio
 import { createRedis, describeRedis, waitForRedis } from '../../../src/coordination/redis.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { isPidAlive, makeTempDir, waitUntil } from '../../helpers/processes.ts';
+import { redisSettings } from '../../helpers/redis-settings.ts';
 
 const MODULE = fileURLToPath(new URL('../../../src/coordination/embedded-redis.ts', import.meta.url));
 const LOGGER = fileURLToPath(new URL('../../../src/logging/logger.ts', import.meta.url));
 const log = silentLogger();
 
 function settings(url: string): RedisSettings {
-  return {
-    url,
-    username: undefined,
-    passwordFile: undefined,
-    tls: { ca: undefined, cert: undefined, key: undefined },
-    sentinels: [],
-    sentinelMaster: 'mymaster',
-    sentinelPasswordFile: undefined,
-    commandTimeoutMs: 2000,
-  };
+  return redisSettings({ url });
 }
 
 /** PIDs this file saw started; any still alive at the end of a test is killed (by PID). */

@@ -16,6 +16,7 @@ import { silentLogger } from '../../../src/logging/logger.ts';
 import { sleep, waitUntil } from '../../helpers/processes.ts';
 import { redisCall, useRedis } from '../../helpers/redis-server.ts';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.ts';
+import { redisSettings } from '../../helpers/redis-settings.ts';
 
 const keys = new Keys('apflease');
 const log = silentLogger();
@@ -25,16 +26,7 @@ const REDIS_MODULE = fileURLToPath(new URL('../../../src/coordination/redis.ts',
 const LOGGER_MODULE = fileURLToPath(new URL('../../../src/logging/logger.ts', import.meta.url));
 
 function settings(url: string, commandTimeoutMs = 1000): RedisSettings {
-  return {
-    url,
-    username: undefined,
-    passwordFile: undefined,
-    tls: { ca: undefined, cert: undefined, key: undefined },
-    sentinels: [],
-    sentinelMaster: 'mymaster',
-    sentinelPasswordFile: undefined,
-    commandTimeoutMs,
-  };
+  return redisSettings({ url, commandTimeoutMs });
 }
 
 describe('coordination/lease', () => {

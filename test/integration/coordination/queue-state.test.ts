@@ -14,21 +14,13 @@ import type { CycleRecord } from '../../../src/coordination/records.ts';
 import { createRedis, waitForRedis } from '../../../src/coordination/redis.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { redisCall, useRedis } from '../../helpers/redis-server.ts';
+import { redisSettings } from '../../helpers/redis-settings.ts';
 
 const keys = new Keys('apfstate');
 const NOW = 1_795_634_926_145;
 
 function settings(url: string): RedisSettings {
-  return {
-    url,
-    username: undefined,
-    passwordFile: undefined,
-    tls: { ca: undefined, cert: undefined, key: undefined },
-    sentinels: [],
-    sentinelMaster: 'mymaster',
-    sentinelPasswordFile: undefined,
-    commandTimeoutMs: 2000,
-  };
+  return redisSettings({ url });
 }
 
 function record(queue: string, lease: { token: number }, over: Partial<CycleRecord> = {}): CycleRecord {

@@ -19,22 +19,13 @@ import { makeTempDir, sleep, waitUntil } from '../../helpers/processes.ts';
 import { redisCall, startRedis, useRedis, type RedisServerHandle } from '../../helpers/redis-server.ts';
 import { startSentinelCluster, type SentinelCluster } from '../../helpers/sentinel.ts';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.ts';
+import { redisSettings } from '../../helpers/redis-settings.ts';
 
 const PASSWORD = 'Pa55-w0rd-for-tests';
 const tmp = makeTempDir('apf-redis-int-');
 
 function settings(over: Partial<RedisSettings> = {}): RedisSettings {
-  return {
-    url: undefined,
-    username: undefined,
-    passwordFile: undefined,
-    tls: { ca: undefined, cert: undefined, key: undefined },
-    sentinels: [],
-    sentinelMaster: 'mymaster',
-    sentinelPasswordFile: undefined,
-    commandTimeoutMs: 1000,
-    ...over,
-  };
+  return redisSettings({ commandTimeoutMs: 1000, ...over });
 }
 
 function secretFile(name: string, content: string): string {

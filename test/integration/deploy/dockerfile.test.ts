@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCommand } from '../../../src/util/exec.ts';
+import { binNodeFlags } from '../../helpers/bin-flags.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DOCKERFILE = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
@@ -150,9 +151,7 @@ describe('deploy/Dockerfile', () => {
     const entrypoint = json(stepsOf(RUNTIME, 'ENTRYPOINT').at(-1) ?? '[]');
     const cmd = json(stepsOf(RUNTIME, 'CMD').at(-1) ?? '[]');
     // the same Node flags as the bin's #! line, which `apf` on PATH runs with
-    const shebang = /^#!\/usr\/bin\/env -S node((?: --[a-z-]+=\S+)*)$/.exec(readFileSync(join(ROOT, 'src/cli/main.ts'), 'utf8').split('\n')[0] ?? '');
-    expect(shebang, 'src/cli/main.ts starts with #!/usr/bin/env -S node <flags>').not.toBeNull();
-    const nodeFlags = (shebang?.[1] ?? '').split(' ').filter((f) => f !== '');
+    const nodeFlags = binNodeFlags();
     expect(nodeFlags).toContain('--max-semi-space-size=8');
     expect(entrypoint).toEqual(['node', ...nodeFlags, '/app/dist/cli/main.js']);
     expect(cmd).toEqual(['start', '--config', '/etc/apf']);

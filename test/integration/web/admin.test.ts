@@ -5,7 +5,6 @@
  * in the admin log with who; drills start in the background (202) and their progress and report
  * are readable here and, through Redis, from another server.
  */
-import type { Server } from 'node:http';
 import { Queue } from 'bullmq';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,24 +17,15 @@ import type { WebDeps } from '../../../src/web/deps.ts';
 import { type DrillRun, type DrillStarter } from '../../../src/web/routes/admin.ts';
 import { Keys } from '../../../src/coordination/keys.ts';
 import { allRoutes } from '../../../src/web/routes/index.ts';
-import { buildServer, listen } from '../../../src/web/server.ts';
 import { useRedis } from '../../helpers/redis-server.ts';
 import { waitUntil } from '../../helpers/processes.ts';
 import { CERN, TOKEN, WEIRD, startMonitorFixture, type MonitorFixture } from './monitor-fixture.ts';
+import { serveWeb, type ServedWeb } from '../../helpers/web-server.ts';
 
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
-async function serve(deps: WebDeps, startDrill?: DrillStarter): Promise<{ base: string; close: () => Promise<void> }> {
-  const server: Server = buildServer(deps, allRoutes(startDrill === undefined ? {} : { startDrill }));
-  const port = await listen(server, 0, '127.0.0.1');
-  return {
-    base: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+function serve(deps: WebDeps, startDrill?: DrillStarter): Promise<ServedWeb> {
+  return serveWeb(deps, allRoutes(startDrill === undefined ? {} : { startDrill }));
 }
 
 /** Any answer of these routes: an admin result, a drill (or its id), or an error. */

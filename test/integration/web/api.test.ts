@@ -4,7 +4,6 @@
  * and shape, the monitor columns computed from the stored records, percent-encoded queue names,
  * 404 for unknown names, 400 for bad parameters, 503 when Redis is unreachable.
  */
-import type { Server } from 'node:http';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueSourceShare } from '../../../src/coordination/cluster-view.ts';
@@ -15,24 +14,15 @@ import type { InstanceStatus, StatusReport } from '../../../src/core/status.ts';
 import type { WebDeps } from '../../../src/web/deps.ts';
 import type { ApiQueue } from '../../../src/web/routes/api.ts';
 import { allRoutes } from '../../../src/web/routes/index.ts';
-import { buildServer, listen } from '../../../src/web/server.ts';
 import { freePort } from '../../helpers/free-port.ts';
 import { useRedis } from '../../helpers/redis-server.ts';
 import { BNL, CERN, WEIRD, startMonitorFixture, type MonitorFixture } from './monitor-fixture.ts';
+import { serveWeb, type ServedWeb } from '../../helpers/web-server.ts';
 
 const MIN = 60_000;
 
-async function serve(deps: WebDeps): Promise<{ base: string; close: () => Promise<void> }> {
-  const server: Server = buildServer(deps, allRoutes());
-  const port = await listen(server, 0, '127.0.0.1');
-  return {
-    base: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+function serve(deps: WebDeps): Promise<ServedWeb> {
+  return serveWeb(deps, allRoutes());
 }
 
 /** The JSON bodies the routes answer (what a client of the API sees). */

@@ -16,6 +16,7 @@ import type { WebDeps } from '../../../src/web/deps.ts';
 import { allRoutes } from '../../../src/web/routes/index.ts';
 import { buildServer, listen } from '../../../src/web/server.ts';
 import { useRedis } from '../../helpers/redis-server.ts';
+import { redisSettings } from '../../helpers/redis-settings.ts';
 
 const WEIRD = 'we/ird:q "x" \\ y';
 const NOW = 1_795_641_100_000;
@@ -56,16 +57,7 @@ describe('web/routes/metrics', () => {
 
   beforeAll(async () => {
     redis = createRedis(
-      {
-        url: redisServer().url,
-        username: undefined,
-        passwordFile: undefined,
-        tls: { ca: undefined, cert: undefined, key: undefined },
-        sentinels: [],
-        sentinelMaster: 'mymaster',
-        sentinelPasswordFile: undefined,
-        commandTimeoutMs: 2000,
-      },
+      redisSettings({ url: redisServer().url }),
       { role: 'metrics-test', env: {} },
     );
     await waitForRedis(redis, 5000);

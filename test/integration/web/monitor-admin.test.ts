@@ -5,19 +5,18 @@
  * (Redis state and the admin log change) and redirect back; log-out clears the cookie.
  */
 import { request } from 'undici';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminActions } from '../../../src/coordination/control.ts';
 import { InstanceRegistry } from '../../../src/coordination/instances.ts';
 import type { DrillReport } from '../../../src/core/drill.ts';
 import { launchDrill } from '../../../src/web/drills.ts';
 import { monitorRoutes } from '../../../src/web/routes/monitor.ts';
-import { buildServer, listen } from '../../../src/web/server.ts';
 import { SESSION_COOKIE, SESSION_TTL_MS, issueSession } from '../../../src/web/views/session.ts';
 import { useRedis } from '../../helpers/redis-server.ts';
 import { waitUntil } from '../../helpers/processes.ts';
 import { BNL, CERN, TOKEN, WEIRD, startMonitorFixture, type MonitorFixture } from './monitor-fixture.ts';
 import { attr, queueRows, text } from './monitor-html.ts';
+import { serveWeb } from '../../helpers/web-server.ts';
 
 interface Reply {
   status: number;
@@ -226,17 +225,15 @@ describe('web/routes/monitor (admin buttons)', () => {
   });
 
   it('offers no log-in and refuses every button when the server has no admin token', async () => {
-    const srv: Server = buildServer({ ...f.deps, adminToken: () => undefined }, monitorRoutes);
-    const port = await listen(srv, 0, '127.0.0.1');
-    const base = `http://127.0.0.1:${port}`;
+    const off = await serveWeb({ ...f.deps, adminToken: () => undefined }, monitorRoutes);
+    const base = off.base;
     try {
       expect((await call(base, '/queues', { cookie })).body).not.toContain('log in');
       expect(text((await call(base, '/login')).body)).toContain('admin actions are disabled');
       expect((await call(base, '/login', { form: { token: TOKEN } })).status).toBe(403);
       expect((await call(base, `/ui/queues/${CERN}/pause`, { cookie, form: { csrf: 'x' } })).status).toBe(403);
     } finally {
-      srv.closeAllConnections();
-      await new Promise<void>((resolve) => srv.close(() => resolve()));
+      await off.close();
     }
   });
 });

@@ -5,7 +5,6 @@
  * INI files, and the monitor served by buildServer on 127.0.0.1 port 0.
  */
 import { writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../../../src/config/load.ts';
@@ -22,8 +21,8 @@ import type { SchedStep } from '../../../src/plugins/define.ts';
 import type { WebDeps } from '../../../src/web/deps.ts';
 import { healthRoutes } from '../../../src/web/routes/health.ts';
 import { monitorRoutes } from '../../../src/web/routes/monitor.ts';
-import { buildServer, listen } from '../../../src/web/server.ts';
 import { makeTempDir } from '../../helpers/processes.ts';
+import { serveWeb } from '../../helpers/web-server.ts';
 
 /** The queue whose name needs escaping everywhere (path, attribute, text). */
 export const WEIRD = 'we/ird:q "<b>x</b>"';
@@ -237,8 +236,7 @@ export async function startMonitorFixture(redisUrl: string, opts: { adminToken?:
     metrics: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4', body: '' }),
     now: () => now,
   };
-  const server: Server = buildServer(deps, [...monitorRoutes, ...healthRoutes]);
-  const port = await listen(server, 0, '127.0.0.1');
+  const web = await serveWeb(deps, [...monitorRoutes, ...healthRoutes]);
   return {
     now,
     config,
@@ -246,11 +244,10 @@ export async function startMonitorFixture(redisUrl: string, opts: { adminToken?:
     keys,
     deps,
     state,
-    base: `http://127.0.0.1:${port}`,
+    base: web.base,
     records,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await web.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

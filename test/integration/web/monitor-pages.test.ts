@@ -6,15 +6,14 @@
  */
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Server } from 'node:http';
 import { createRedis } from '../../../src/coordination/redis.ts';
 import type { CycleRecord } from '../../../src/coordination/records.ts';
 import { monitorRoutes } from '../../../src/web/routes/monitor.ts';
-import { buildServer, listen } from '../../../src/web/server.ts';
 import { freePort } from '../../helpers/free-port.ts';
 import { useRedis } from '../../helpers/redis-server.ts';
 import { BNL, CERN, WEIRD, startMonitorFixture, type MonitorFixture } from './monitor-fixture.ts';
 import { attr, cell, cellHtml, queueRows, text } from './monitor-html.ts';
+import { serveWeb } from '../../helpers/web-server.ts';
 
 const HOUR = 3_600_000;
 
@@ -199,18 +198,16 @@ describe('web/routes/monitor (pages)', () => {
   it('answers a 503 page when Redis cannot be reached', async () => {
     const port = await freePort();
     const dead = createRedis({ ...f.config.factory.cluster.redis, url: `redis://127.0.0.1:${port}` }, { role: 'dead', env: {} });
-    const srv: Server = buildServer({ ...f.deps, redis: dead }, monitorRoutes);
-    const p = await listen(srv, 0, '127.0.0.1');
+    const down = await serveWeb({ ...f.deps, redis: dead }, monitorRoutes);
     try {
       for (const path of ['/', '/queues', `/queues/${encodeURIComponent(CERN)}`]) {
-        const r = await request(`http://127.0.0.1:${p}${path}`, { headersTimeout: 10_000 });
+        const r = await request(`${down.base}${path}`, { headersTimeout: 10_000 });
         const body = await r.body.text();
         expect(r.statusCode, path).toBe(503);
         expect(text(body), path).toContain('Redis unavailable');
       }
     } finally {
-      srv.closeAllConnections();
-      await new Promise<void>((resolve) => srv.close(() => resolve()));
+      await down.close();
       dead.disconnect();
     }
   });

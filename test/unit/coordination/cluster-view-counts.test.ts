@@ -9,23 +9,13 @@ import {
 } from '../../../src/coordination/cluster-view.ts';
 import type { SourceRecord } from '../../../src/coordination/records.ts';
 import type { BatchQueueInfo } from '../../../src/core/info.ts';
+import { rng } from '../../helpers/rng.ts';
 
 const NOW = 1_800_000_000_000;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const opts = (now = NOW): ClusterViewOptions => ({ now, offlineGraceMs: 2 * HOUR, maxAgeMs: () => 5 * MIN });
 
-/** Deterministic PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   sources: SourceRecord[];

@@ -19,6 +19,7 @@ import {
   resolveRedisSettings,
   usesEmbeddedRedis,
 } from '../../../src/coordination/redis.ts';
+import { redisSettings } from '../../helpers/redis-settings.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'apf-redis-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,17 +31,7 @@ function file(name: string, content: string): string {
 }
 
 function settings(over: Partial<RedisSettings> = {}): RedisSettings {
-  return {
-    url: undefined,
-    username: undefined,
-    passwordFile: undefined,
-    tls: { ca: undefined, cert: undefined, key: undefined },
-    sentinels: [],
-    sentinelMaster: 'mymaster',
-    sentinelPasswordFile: undefined,
-    commandTimeoutMs: 1500,
-    ...over,
-  };
+  return redisSettings({ commandTimeoutMs: 1500, ...over });
 }
 
 /** Runs `fn` and returns the ApfError it throws (fails the test otherwise). */

@@ -3,6 +3,7 @@ import { parseOptions, type OptionSpecs } from '../../../../src/config/options.t
 import type { ResolvedEntry } from '../../../../src/config/types.ts';
 import type { SchedFn, SchedInput, SchedPluginDef } from '../../../../src/plugins/define.ts';
 import type { RecentPilots } from '../../../../src/core/info.ts';
+export { rng } from '../../../helpers/rng.ts';
 
 /**
  * Builds a plugin the way the config loader does: full INI keys (`sched.ready.offset`) with
@@ -53,17 +54,6 @@ export function input(spec: InputSpec = {}): SchedInput {
   };
 }
 
-/** Deterministic PRNG (mulberry32) so that property tests are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random integer in [lo, hi]. */
 export function randInt(r: () => number, lo: number, hi: number): number {

@@ -10,6 +10,7 @@ import { parseCondorJson } from '../../../../../src/plugins/batch-status/condor/
 import { parseCondorXml } from '../../../../../src/plugins/batch-status/condor/parse-xml.ts';
 import { formatAdsJson, formatAdsXml, type Ad, type AdValue } from '../../../../../src/sim/condor/classad-format.ts';
 import { referenceAdsFromXml } from './reference-xml.ts';
+import { rng } from '../../../../helpers/rng.ts';
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`../../../../fixtures/htcondor/${name}`, import.meta.url), 'utf8');
@@ -30,17 +31,6 @@ function expectedAd(ad: Ad): Record<string, ParsedValue> {
   return Object.fromEntries(Object.entries(ad).map(([k, v]) => [k, expected(v)]));
 }
 
-/** Deterministic PRNG (mulberry32) so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TRICKY = ['&', '<', '>', '"', "'", '\\', '\n', '\t', '\r', '\x01', '\x07', '\x0b', '\x1f', '\x7f', 'é', '€', '😀', '/', ' ', ']', '[', ',', '/Expr(', ')/', '&amp;', '\\n', '-- '];
 const EXPRS = [
