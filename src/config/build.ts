@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { FACTORY_OPTIONS, QUEUE_OPTIONS } from './factory-schema.ts';
 import { builtInMappings, freezeMappings } from './mappings.ts';
 import { parseBool, parseOptions, type OptionValues } from './options.ts';
-import { resolvePluginChoice, type ChoiceSite } from './plugin-options.ts';
+import { ChoiceInterner, resolvePluginChoice, type ChoiceSite } from './plugin-options.ts';
 import { expandUser } from './sources.ts';
 import type {
   ApfConfig,
@@ -44,6 +44,8 @@ const EMPTY: ReadonlyMap<string, ResolvedEntry> = new Map();
 
 /** Entries with `~` expanded (typed reads see expanded values; `--print` shows the raw view). */
 function expanded(entries: ReadonlyMap<string, ResolvedEntry>): ReadonlyMap<string, ResolvedEntry> {
+  // Nothing to expand (the usual case): the section's own map, not a copy per queue.
+  if (![...entries.values()].some((e) => e.value.startsWith('~'))) return entries;
   const out = new Map<string, ResolvedEntry>();
   for (const [k, e] of entries) out.set(k, e.value.startsWith('~') ? { ...e, value: expandUser(e.value) } : e);
   return out;
@@ -170,6 +172,7 @@ function buildQueue(
   section: ResolvedSection,
   factory: FactorySettings,
   factoryEntries: ReadonlyMap<string, ResolvedEntry>,
+  interner: ChoiceInterner,
 ): { queue: QueueConfig | undefined; problems: ConfigProblem[]; severity: ProblemSeverity } {
   const problems: ConfigProblem[] = [];
   const flag = isEnabled(section, factory, problems);
@@ -196,7 +199,7 @@ function buildQueue(
     const site: ChoiceSite = { section: section.name, key, entry: entries.get(key), severity };
     const r = resolvePluginChoice(family, name, entries, factoryEntries, site);
     problems.push(...r.problems);
-    return r.choice;
+    return r.choice === undefined ? undefined : interner.choice(r.choice);
   };
 
   if (v.schedplugin.length === 0) problems.push(located('schedplugin', 'missing mandatory key (the sched chain)'));
@@ -229,7 +232,7 @@ function buildQueue(
     wmsqueue: v.wmsqueue,
     batchqueue: v.batchqueue,
     sleep: v['apfqueue.sleep'],
-    sched: sched as PluginChoice[],
+    sched: interner.chain(sched as PluginChoice[]),
     wmsstatus,
     batchstatus,
     batchsubmit,
@@ -262,8 +265,9 @@ export function buildConfig(input: BuildInput): { config: ApfConfig; problems: C
   const { factory, problems } = buildFactory(input.factory);
   const queues = new Map<string, QueueConfig>();
   const disabled = new Set<string>();
+  const interner = new ChoiceInterner();
   for (const section of input.queues) {
-    const r = buildQueue(section, factory, factory.raw);
+    const r = buildQueue(section, factory, factory.raw, interner);
     problems.push(...r.problems);
     if (r.queue !== undefined) queues.set(section.name, r.queue);
     if (r.severity === 'warning') disabled.add(section.name);

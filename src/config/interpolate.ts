@@ -182,6 +182,18 @@ function describeFailure(f: InterpolationResult & { ok: false }, section: string
 }
 
 /**
+ * The resolved form of an entry that interpolation leaves as it is. It depends on the entry alone,
+ * so every section that inherits the same DEFAULT entry shares one object: with thousands of
+ * queues, the DEFAULT keys would otherwise be copied into every section.
+ */
+const UNCHANGED = new WeakMap<RawEntry, ResolvedEntry>();
+function unchanged(e: RawEntry): ResolvedEntry {
+  let r = UNCHANGED.get(e);
+  if (r === undefined) UNCHANGED.set(e, (r = { file: e.file, line: e.line, raw: e.value, value: e.value }));
+  return r;
+}
+
+/**
  * Interpolates every key of a merged section. A failing key keeps `value = raw` and yields an
  * error problem located at that key's own file:line (for a DEFAULT key, the DEFAULT line), naming
  * the missing key, the bad syntax or the recursion, and the chain of references followed.
@@ -198,7 +210,7 @@ export function resolveSection(section: MergedSection): { section: ResolvedSecti
   for (const [key, e] of section.entries) {
     const r = interpolate(e.value, lookup);
     if (r.ok) {
-      entries.set(key, { file: e.file, line: e.line, raw: e.value, value: r.value });
+      entries.set(key, r.value === e.value ? unchanged(e) : { file: e.file, line: e.line, raw: e.value, value: r.value });
       continue;
     }
     entries.set(key, { file: e.file, line: e.line, raw: e.value, value: e.value });

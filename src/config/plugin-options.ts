@@ -112,3 +112,45 @@ function unknownKeyWarnings(
   }
   return out;
 }
+
+/** A JSON key that tells apart what `JSON.stringify` would merge (undefined, NaN, ±Infinity, −0). */
+function exactJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v === undefined) return '\u0000undefined';
+    if (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0))) return `\u0000${Object.is(v, -0) ? '-0' : String(v)}`;
+    return v;
+  });
+}
+
+/**
+ * Shares equal plugin choices, and equal sched chains, between the queues of one configuration.
+ * A site with thousands of queues configures most of them alike (the plugins and options come
+ * from `[DEFAULT]`), and every choice is a frozen value, so one object serves every queue that
+ * has the same one; the runtime then also builds each distinct sched chain once
+ * (src/core/queue-runtime.ts).
+ */
+export class ChoiceInterner {
+  readonly #choices = new Map<string, PluginChoice>();
+  readonly #chains = new Map<string, readonly PluginChoice[]>();
+  readonly #keys = new WeakMap<PluginChoice, string>();
+
+  /** The shared object equal to `c` (`c` itself the first time). */
+  choice(c: PluginChoice): PluginChoice {
+    const key = `${c.id}\u0000${exactJson(c.options)}`;
+    let shared = this.#choices.get(key);
+    if (shared === undefined) {
+      this.#choices.set(key, (shared = c));
+      this.#keys.set(c, key);
+    }
+    return shared;
+  }
+
+  /** The shared, frozen chain equal to `chain` (its elements interned). */
+  chain(chain: readonly PluginChoice[]): readonly PluginChoice[] {
+    const shared = chain.map((c) => this.choice(c));
+    const key = shared.map((c) => this.#keys.get(c) ?? '').join('\u0001');
+    let out = this.#chains.get(key);
+    if (out === undefined) this.#chains.set(key, (out = Object.freeze(shared)));
+    return out;
+  }
+}

@@ -118,6 +118,67 @@ function snapshotSums(ordered: readonly SourceRecord[], counted: (source: string
 }
 
 /**
+ * The snapshot sums with the submitted-since pilots added to pending, as a read-only map that
+ * does not copy the sums: a cycle reads one queue, and a refresh (every second, with thousands of
+ * queues submitting) must not rebuild a map of every queue for that. A queue's entry is made when
+ * read; iterating (status, tests) builds the whole map once, sorted by queue name like the sums.
+ */
+class MergedCounts implements ReadonlyMap<string, BatchQueueInfo> {
+  readonly #base: ReadonlyMap<string, BatchQueueInfo>;
+  readonly #extra: ReadonlyMap<string, number>;
+  readonly size: number;
+  #full: ReadonlyMap<string, BatchQueueInfo> | undefined;
+
+  constructor(base: ReadonlyMap<string, BatchQueueInfo>, extra: ReadonlyMap<string, number>) {
+    this.#base = base;
+    this.#extra = extra;
+    let size = base.size;
+    for (const q of extra.keys()) if (!base.has(q)) size++;
+    this.size = size;
+  }
+
+  get(queue: string): BatchQueueInfo | undefined {
+    const n = this.#extra.get(queue);
+    const base = this.#base.get(queue);
+    return n === undefined ? base : { ...(base ?? ZERO), pending: (base?.pending ?? 0) + n };
+  }
+
+  has(queue: string): boolean {
+    return this.#extra.has(queue) || this.#base.has(queue);
+  }
+
+  #all(): ReadonlyMap<string, BatchQueueInfo> {
+    if (this.#full === undefined) {
+      const names = [...this.#base.keys()];
+      for (const q of this.#extra.keys()) if (!this.#base.has(q)) names.push(q);
+      if (names.length > this.#base.size) names.sort(byName);
+      this.#full = new Map(names.map((q) => [q, this.get(q) as BatchQueueInfo]));
+    }
+    return this.#full;
+  }
+
+  forEach(fn: (value: BatchQueueInfo, key: string, map: ReadonlyMap<string, BatchQueueInfo>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.#all()) fn.call(thisArg, v, k, this);
+  }
+
+  entries(): ReturnType<ReadonlyMap<string, BatchQueueInfo>['entries']> {
+    return this.#all().entries();
+  }
+
+  keys(): ReturnType<ReadonlyMap<string, BatchQueueInfo>['keys']> {
+    return this.#all().keys();
+  }
+
+  values(): ReturnType<ReadonlyMap<string, BatchQueueInfo>['values']> {
+    return this.#all().values();
+  }
+
+  [Symbol.iterator](): ReturnType<ReadonlyMap<string, BatchQueueInfo>['entries']> {
+    return this.#all().entries();
+  }
+}
+
+/**
  * What {@link buildClusterView} computes for the cycles — `sources`, `merged` and `totals`, equal
  * to its — without the per-queue breakdown by source, and reusing the snapshot sums of the
  * previous call (`prev`) when the snapshots and their counted states are unchanged: then only the
@@ -150,19 +211,9 @@ export function buildBatchCounts(
     extra.set(e.queue, (extra.get(e.queue) ?? 0) + e.n);
     perSource.set(e.source, (perSource.get(e.source) ?? 0) + e.n);
   }
-  let merged: Map<string, BatchQueueInfo> | ReadonlyMap<string, BatchQueueInfo> = sums.merged;
   let submittedSince = 0;
-  if (extra.size > 0) {
-    const m = new Map(sums.merged);
-    let added = false;
-    for (const [q, n] of extra) {
-      submittedSince += n;
-      const base = m.get(q);
-      if (base === undefined) added = true;
-      m.set(q, { ...(base ?? ZERO), pending: (base?.pending ?? 0) + n });
-    }
-    merged = added ? new Map([...m].sort(([x], [y]) => byName(x, y))) : m;
-  }
+  for (const n of extra.values()) submittedSince += n;
+  const merged = extra.size === 0 ? sums.merged : new MergedCounts(sums.merged, extra);
   const statuses = new Map<string, SourceStatus>();
   for (const rec of ordered) {
     const st = states.get(rec.source) as ReturnType<typeof classify>;

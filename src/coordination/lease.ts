@@ -215,9 +215,18 @@ class HeldLease implements Lease {
     clearTimeout(this.#deadlineTimer);
     if (this.#controller.signal.aborted) return;
     if (reason === 'lost') this.#lostToOther = true;
-    const error = new ApfError('APF_ERR_LEASE_LOST', `lease of queue ${this.queue} (token ${this.token}) is no longer valid: ${why}`, {
-      details: { queue: this.queue, token: this.token, reason },
-    });
+    // A release is the normal end of every cycle: its reason needs no stack (capturing one is a
+    // measurable share of a busy instance's CPU); a loss keeps its stack for the logs.
+    const limit = Error.stackTraceLimit;
+    if (reason === 'released') Error.stackTraceLimit = 0;
+    let error: ApfError;
+    try {
+      error = new ApfError('APF_ERR_LEASE_LOST', `lease of queue ${this.queue} (token ${this.token}) is no longer valid: ${why}`, {
+        details: { queue: this.queue, token: this.token, reason },
+      });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     if (reason !== 'released') this.#log.warn({ reason }, `lease lost: ${why}`);
     this.#controller.abort(error);
   }

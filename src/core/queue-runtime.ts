@@ -15,13 +15,26 @@ export interface QueueRuntime {
   readonly submitter: BatchSubmitter;
 }
 
-/** Builds the sched chain of a queue. */
-export function buildChain(queue: QueueConfig): ChainLink[] {
-  return queue.sched.map((choice) => {
-    const def = findPlugin('sched', choice.id);
-    if (def === undefined) throw new Error(`sched plugin ${choice.id} vanished from the registry`);
-    return { id: def.id, fn: def.create(choice.options) };
-  });
+/**
+ * Chains already built, by the configured chain they were built from. The config loader shares
+ * equal chains between queues (ChoiceInterner), and sched functions are pure, so queues configured
+ * alike share one built chain: with thousands of queues, one closure per plugin per queue adds up.
+ */
+const BUILT = new WeakMap<QueueConfig['sched'], readonly ChainLink[]>();
+
+/** Builds the sched chain of a queue (once per distinct configured chain). */
+export function buildChain(queue: QueueConfig): readonly ChainLink[] {
+  let chain = BUILT.get(queue.sched);
+  if (chain !== undefined) return chain;
+  chain = Object.freeze(
+    queue.sched.map((choice) => {
+      const def = findPlugin('sched', choice.id);
+      if (def === undefined) throw new Error(`sched plugin ${choice.id} vanished from the registry`);
+      return Object.freeze({ id: def.id, fn: def.create(choice.options) });
+    }),
+  );
+  BUILT.set(queue.sched, chain);
+  return chain;
 }
 
 /** Builds the runtime of a queue. */

@@ -10,7 +10,8 @@
  * Everything here is called from the daemon's cycle path; every method is synchronous, cheap and
  * never throws (a metrics bug must not affect submission).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+import { QueueStore, ScrapedCounter, ScrapedGauge, bump, type Fill } from './per-queue.ts';
 import type { CycleRecord } from '../coordination/records.ts';
 
 /** Options of {@link Metrics}. */
@@ -40,21 +41,15 @@ function nonNegative(v: number): number | undefined {
   return Number.isFinite(v) && v >= 0 ? v : undefined;
 }
 
+type NumberField = 'ready' | 'pending' | 'running' | 'lastCycle' | 'submitted' | 'retired' | 'submitErrors' | 'leaseLosses' | 'fenced';
+type CountsField = 'cycles' | 'skipped';
+
 /** prom-client metrics of one apf instance, with the methods the daemon calls. */
 export class Metrics {
   /** The registry every metric here is registered on (and only those). */
   readonly registry: Registry;
-  readonly #ready: Gauge<'queue'>;
-  readonly #pending: Gauge<'queue'>;
-  readonly #running: Gauge<'queue'>;
-  readonly #lastCycle: Gauge<'queue'>;
-  readonly #cycles: Counter<'queue' | 'outcome'>;
-  readonly #submitted: Counter<'queue'>;
-  readonly #retired: Counter<'queue'>;
-  readonly #submitErrors: Counter<'queue'>;
-  readonly #skipped: Counter<'queue' | 'reason'>;
-  readonly #leaseLosses: Counter<'queue'>;
-  readonly #fenced: Counter<'queue'>;
+  /** The per-queue series, read by the scraped gauges and counters (per-queue.ts). */
+  readonly #queues = new QueueStore();
   readonly #cycleDuration: Histogram<'outcome'>;
   readonly #dispatchLag: Histogram;
   readonly #fetch: Histogram<'family' | 'source' | 'result'>;
@@ -65,22 +60,43 @@ export class Metrics {
     const p = opts.prefix ?? 'apf_';
     this.registry = new Registry();
     const registers = [this.registry];
-    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> => new Gauge({ name: p + name, help, labelNames, registers });
-    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> => new Counter({ name: p + name, help, labelNames, registers });
-    this.#ready = gauge('queue_ready', 'WMS ready (PanDA activated) jobs the last cycle of the queue saw', ['queue']);
-    this.#pending = gauge('queue_pending', 'Cluster-wide pending pilots the last cycle of the queue saw', ['queue']);
-    this.#running = gauge('queue_running', 'Cluster-wide running pilots the last cycle of the queue saw', ['queue']);
-    this.#lastCycle = gauge('queue_last_cycle_timestamp_seconds', 'End of the last cycle of the queue run by this instance (epoch s)', ['queue']);
-    this.#cycles = counter('cycles_total', 'Cycles run by this instance, by outcome (submitted, retired, nothing, blocked, failed, fenced)', ['queue', 'outcome']);
-    this.#submitted = counter('pilots_submitted_total', 'Pilots submitted by this instance', ['queue']);
-    this.#retired = counter('pilots_removed_total', 'Pilots removed (retired) by this instance', ['queue']);
-    this.#submitErrors = counter('submit_errors_total', 'Failed submissions (condor_submit errors, timeouts)', ['queue']);
-    this.#skipped = counter('cycles_skipped_total', 'Dispatched cycles skipped: stale, busy (lease held elsewhere), paused, slot-taken, unknown-queue', [
-      'queue',
-      'reason',
-    ]);
-    this.#leaseLosses = counter('lease_losses_total', 'Queue leases lost while held (renew refused or local deadline passed)', ['queue']);
-    this.#fenced = counter('fence_rejections_total', "Cycles whose state write the fence rejected (the lease was lost mid-cycle)", ['queue']);
+    const store = this.#queues;
+    // gauges: every known value; counters: once counted (as prom-client shows a series once incremented)
+    const perQueue = (field: NumberField, shown: (v: number) => boolean): Fill<'queue'> => (emit) => {
+      for (const [queue, q] of store.entries()) if (shown(q[field])) emit({ queue }, q[field]);
+    };
+    const known = (v: number): boolean => !Number.isNaN(v);
+    const counted = (v: number): boolean => v > 0;
+    const perQueueBy = <L extends string>(field: CountsField, label: L): Fill<'queue' | L> => (emit) => {
+      for (const [queue, q] of store.entries()) {
+        const counts = q[field];
+        if (counts !== null) for (const [k, v] of Object.entries(counts)) emit({ queue, [label]: k } as LabelValues<'queue' | L>, v);
+      }
+    };
+    const gauge = (name: string, help: string, field: NumberField): void => void new ScrapedGauge({ name: p + name, help, labelNames: ['queue'], registers }, perQueue(field, known));
+    const counter = (name: string, help: string, field: NumberField): void => void new ScrapedCounter({ name: p + name, help, labelNames: ['queue'], registers }, perQueue(field, counted));
+    gauge('queue_ready', 'WMS ready (PanDA activated) jobs the last cycle of the queue saw', 'ready');
+    gauge('queue_pending', 'Cluster-wide pending pilots the last cycle of the queue saw', 'pending');
+    gauge('queue_running', 'Cluster-wide running pilots the last cycle of the queue saw', 'running');
+    gauge('queue_last_cycle_timestamp_seconds', 'End of the last cycle of the queue run by this instance (epoch s)', 'lastCycle');
+    new ScrapedCounter(
+      { name: `${p}cycles_total`, help: 'Cycles run by this instance, by outcome (submitted, retired, nothing, blocked, failed, fenced)', labelNames: ['queue', 'outcome'], registers },
+      perQueueBy('cycles', 'outcome'),
+    );
+    counter('pilots_submitted_total', 'Pilots submitted by this instance', 'submitted');
+    counter('pilots_removed_total', 'Pilots removed (retired) by this instance', 'retired');
+    counter('submit_errors_total', 'Failed submissions (condor_submit errors, timeouts)', 'submitErrors');
+    new ScrapedCounter(
+      {
+        name: `${p}cycles_skipped_total`,
+        help: 'Dispatched cycles skipped: stale, busy (lease held elsewhere), paused, slot-taken, unknown-queue',
+        labelNames: ['queue', 'reason'],
+        registers,
+      },
+      perQueueBy('skipped', 'reason'),
+    );
+    counter('lease_losses_total', 'Queue leases lost while held (renew refused or local deadline passed)', 'leaseLosses');
+    counter('fence_rejections_total', "Cycles whose state write the fence rejected (the lease was lost mid-cycle)", 'fenced');
     this.#cycleDuration = new Histogram({ name: `${p}cycle_duration_seconds`, help: 'Cycle duration, lease to commit', labelNames: ['outcome'], buckets: CYCLE_BUCKETS, registers });
     this.#dispatchLag = new Histogram({ name: `${p}dispatch_lag_seconds`, help: 'Cycle start minus its scheduler slot', buckets: LAG_BUCKETS, registers });
     this.#fetch = new Histogram({
@@ -90,7 +106,7 @@ export class Metrics {
       buckets: CALL_BUCKETS,
       registers,
     });
-    this.#fetchErrors = counter('status_fetch_errors_total', 'Failed status fetches, by family and source', ['family', 'source']);
+    this.#fetchErrors = new Counter({ name: `${p}status_fetch_errors_total`, help: 'Failed status fetches, by family and source', labelNames: ['family', 'source'], registers });
     this.#submitLatency = new Histogram({ name: `${p}submit_seconds`, help: 'Latency of one submission (condor_submit)', labelNames: ['result'], buckets: CALL_BUCKETS, registers });
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
@@ -101,19 +117,16 @@ export class Metrics {
    * series rather than keep a stale number), and observes its duration and dispatch lag.
    */
   onRecord(record: CycleRecord): void {
-    const queue = record.queue;
-    this.#cycles.inc({ queue, outcome: record.outcome });
-    if (record.jobIds.length > 0) this.#submitted.inc({ queue }, record.jobIds.length);
-    if (record.removed.length > 0) this.#retired.inc({ queue }, record.removed.length);
-    if (record.outcome === 'fenced') this.#fenced.inc({ queue });
-    const set = (g: Gauge<'queue'>, v: number | null): void => {
-      if (v === null || !Number.isFinite(v)) g.remove({ queue });
-      else g.set({ queue }, v);
-    };
-    set(this.#ready, record.inputs.ready);
-    set(this.#pending, record.inputs.pending);
-    set(this.#running, record.inputs.running);
-    if (Number.isFinite(record.at)) this.#lastCycle.set({ queue }, record.at / 1000);
+    const q = this.#queues.of(record.queue);
+    q.cycles = bump(q.cycles, record.outcome);
+    q.submitted += record.jobIds.length;
+    q.retired += record.removed.length;
+    if (record.outcome === 'fenced') q.fenced++;
+    const gauge = (v: number | null): number => (v === null || !Number.isFinite(v) ? Number.NaN : v);
+    q.ready = gauge(record.inputs.ready);
+    q.pending = gauge(record.inputs.pending);
+    q.running = gauge(record.inputs.running);
+    if (Number.isFinite(record.at)) q.lastCycle = record.at / 1000;
     const duration = nonNegative(record.durationMs);
     if (duration !== undefined) this.#cycleDuration.observe({ outcome: record.outcome }, duration / 1000);
     const lag = nonNegative(record.lagMs);
@@ -122,12 +135,13 @@ export class Metrics {
 
   /** A dispatched cycle was skipped (`stale`, `busy`, `paused`, `slot-taken`, `unknown-queue`). */
   onSkip(queue: string, reason: string): void {
-    this.#skipped.inc({ queue, reason });
+    const q = this.#queues.of(queue);
+    q.skipped = bump(q.skipped, reason);
   }
 
   /** A held lease was lost (renew refused, or its local monotonic deadline passed). */
   onLeaseLost(queue: string): void {
-    this.#leaseLosses.inc({ queue });
+    this.#queues.of(queue).leaseLosses++;
   }
 
   /**
@@ -144,12 +158,12 @@ export class Metrics {
   observeSubmit(queue: string, seconds: number, ok: boolean): void {
     const s = nonNegative(seconds);
     if (s !== undefined) this.#submitLatency.observe({ result: ok ? 'ok' : 'error' }, s);
-    if (!ok) this.#submitErrors.inc({ queue });
+    if (!ok) this.#queues.of(queue).submitErrors++;
   }
 
   /** Removes a queue's gauges (after a reload dropped the queue), so no stale value stays exported. */
   forgetQueue(queue: string): void {
-    for (const g of [this.#ready, this.#pending, this.#running, this.#lastCycle]) g.remove({ queue });
+    this.#queues.forgetGauges(queue);
   }
 
   /** The Prometheus text exposition of this registry. */

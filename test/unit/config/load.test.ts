@@ -233,4 +233,44 @@ b = %(a)s
     expect(config).toBeUndefined();
     expect(errors(problems)[0]).toMatchObject({ file: join(dir, 'autopyfactory.conf'), message: 'no such file' });
   });
+
+  it('shares what queues configured alike have in common, and keeps apart what differs', async () => {
+    const dir = configDir({
+      'autopyfactory.conf': FACTORY,
+      'queues.conf': [
+        '[DEFAULT]',
+        'enabled = True',
+        'batchstatusplugin = Condor',
+        'batchsubmitplugin = CondorLocal',
+        'executable = /bin/true',
+        'schedplugin = Ready, MaxPerCycle',
+        'sched.maxpercycle.maximum = 5',
+        'logdir = /var/log/%(__name__)s',
+        '[A]',
+        'wmsqueue = A',
+        '[B]',
+        'wmsqueue = B',
+        '[C]',
+        'wmsqueue = C',
+        'sched.maxpercycle.maximum = 7',
+        '',
+      ].join('\n'),
+    });
+    const { config, problems } = await loadConfig({ dir });
+    expect(errors(problems)).toEqual([]);
+    const [a, b, c] = ['A', 'B', 'C'].map((n) => config?.queues.get(n));
+    // equal chains and choices are one object; a different option makes its own
+    expect(a?.sched).toBe(b?.sched);
+    expect(a?.batchsubmit).toBe(c?.batchsubmit);
+    expect(c?.sched).not.toBe(a?.sched);
+    expect(c?.sched[0]).toBe(a?.sched[0]);
+    expect(c?.sched[1]?.options).toEqual({ maximum: 7 });
+    expect(a?.sched[1]?.options).toEqual({ maximum: 5 });
+    // an inherited DEFAULT key interpolation leaves alone is one entry; one it changes is per section
+    expect(a?.raw.get('executable')).toBe(b?.raw.get('executable'));
+    expect(a?.raw.get('logdir')?.value).toBe('/var/log/A');
+    expect(b?.raw.get('logdir')?.value).toBe('/var/log/B');
+    expect(a?.raw.get('logdir')?.raw).toBe('/var/log/%(__name__)s');
+    expect(a?.raw.get('wmsqueue')?.value).toBe('A');
+  });
 });

@@ -69,6 +69,32 @@ describe('observability/metrics', () => {
     expect(await value(m, 'apf_cycles_total', { queue: 'Q', outcome: 'retired' })).toBe(2);
   });
 
+  it('keeps counting across scrapes: a scrape neither resets nor doubles the per-queue series', async () => {
+    const m = new Metrics({ processMetrics: false });
+    m.onRecord(record({ outcome: 'submitted', jobIds: ['1.0', '1.1'] }));
+    m.onSkip('Q', 'busy');
+    m.onSkip('R', 'stale');
+    const first = (await m.exposition()).body;
+    expect(first).toContain('apf_cycles_total{queue="Q",outcome="submitted"} 1');
+    expect(first).toContain('apf_pilots_submitted_total{queue="Q"} 2');
+    m.onRecord(record({ outcome: 'submitted', jobIds: ['2.0'] }));
+    m.onRecord(record({ outcome: 'nothing' }));
+    m.onSkip('Q', 'busy');
+    expect(await value(m, 'apf_cycles_total', { queue: 'Q', outcome: 'submitted' })).toBe(2);
+    expect(await value(m, 'apf_cycles_total', { queue: 'Q', outcome: 'nothing' })).toBe(1);
+    expect(await value(m, 'apf_pilots_submitted_total', { queue: 'Q' })).toBe(3);
+    const second = (await m.exposition()).body;
+    expect(second).toContain('apf_cycles_skipped_total{queue="Q",reason="busy"} 2');
+    expect(second).toContain('apf_cycles_skipped_total{queue="R",reason="stale"} 1');
+    // a queue only skipped has no gauges and no submitted series
+    expect(second).not.toContain('apf_queue_pending{queue="R"}');
+    expect(second).not.toContain('apf_pilots_submitted_total{queue="R"}');
+    m.onLeaseLost('R');
+    m.observeSubmit('R', 0.5, false);
+    expect(await value(m, 'apf_lease_losses_total', { queue: 'R' })).toBe(1);
+    expect(await value(m, 'apf_submit_errors_total', { queue: 'R' })).toBe(1);
+  });
+
   it('ignores negative and non-finite durations', async () => {
     const m = new Metrics({ processMetrics: false });
     m.onRecord(record({ durationMs: -5, lagMs: Number.NaN }));
