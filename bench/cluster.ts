@@ -37,7 +37,7 @@ import { InstanceRegistry } from '../src/coordination/instances.ts';
 import { makeTempDir, removeDir, sleep, spawnTracked, waitUntil, type TrackedProcess } from '../test/helpers/processes.ts';
 import { startRedis } from '../test/helpers/redis-server.ts';
 import { freePort } from '../test/helpers/free-port.ts';
-import { binNodeFlags } from '../test/helpers/bin-flags.ts';
+import { binEnv, binNodeFlags } from '../test/helpers/bin-flags.ts';
 import { writeBenchConfig } from './cluster/config.ts';
 import { failoverStats, lagOverTime, readHistories, skipTotals, slotsBetween, windowStats, type Rec } from './cluster/history.ts';
 import { stalledQueues, summarizeLog } from './cluster/logs.ts';
@@ -85,10 +85,19 @@ const LABEL: RunResult['label'] = flags.quick && flags.queues === undefined && f
 const PREFIX = 'bench';
 const ROOT = new URL('..', import.meta.url).pathname;
 const COUNTER = new URL('./cluster/count-commands.mjs', import.meta.url).pathname;
-/** The Node flags of the `apf` bin's #! line (`#!/usr/bin/env -S node --max-semi-space-size=8`). */
+/** The Node flags of the `apf` bin's #! line (`#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 …`). */
 const BIN_FLAGS = binNodeFlags();
+/** The environment the #! line sets (MALLOC_ARENA_MAX), unless the benchmark's own environment sets it. */
+const BIN_ENV = Object.fromEntries(Object.entries(binEnv()).filter(([k]) => process.env[k] === undefined));
 /** What the instances run with: the bin's flags, then the extra ones of `--node-flags` (which win). */
 const NODE_FLAGS = [...BIN_FLAGS, ...(flags['node-flags'] ?? '').split(' ').filter((f) => f !== '')];
+
+/** The #! line's environment as the instances got it, e.g. `MALLOC_ARENA_MAX=2 ` (a value from the benchmark's environment wins). */
+function runEnvText(): string {
+  return Object.keys(binEnv())
+    .map((k) => `${k}=${BIN_ENV[k] ?? process.env[k] ?? ''} `)
+    .join('');
+}
 
 /**
  * The CLI the instances run: the compiled JavaScript the installed `apf` bin runs, compiled here
@@ -160,7 +169,7 @@ async function main(): Promise<void> {
       const proc = await spawnTracked(process.execPath, [...NODE_FLAGS, ...prof, '--import', COUNTER, main, 'start', '--config', cfg, '--instance', id, ...web], {
         name: id,
         // As root (CI containers) apf refuses to run unless told to: the benchmark drops no privileges.
-        env: { APF_LOG_LEVEL: 'warn', APF_REDIS_URL: server.url, APF_BENCH_COUNTS: countsFile, ...(process.getuid?.() === 0 ? { APF_ALLOW_ROOT: '1' } : {}) },
+        env: { ...BIN_ENV, APF_LOG_LEVEL: 'warn', APF_REDIS_URL: server.url, APF_BENCH_COUNTS: countsFile, ...(process.getuid?.() === 0 ? { APF_ALLOW_ROOT: '1' } : {}) },
         outputFile: out,
       });
       instances.push({ id, proc, countsFile, log: out });
@@ -266,7 +275,7 @@ async function main(): Promise<void> {
       instances: INSTANCES,
       intervalS: INTERVAL_S,
       leaseTtlS: LEASE_TTL_S,
-      runtime: `${flags.sources ? 'sources through Node type stripping (--sources)' : 'compiled JavaScript, as the installed bin'}${NODE_FLAGS.length > 0 ? `, node ${NODE_FLAGS.join(' ')}` : ''}`,
+      runtime: `${flags.sources ? 'sources through Node type stripping (--sources)' : 'compiled JavaScript, as the installed bin'}${NODE_FLAGS.length > 0 ? `, ${runEnvText()}node ${NODE_FLAGS.join(' ')}` : ''}`,
       lockDurationS: LOCK_DURATION_S,
       stalledIntervalS: STALLED_INTERVAL_S,
       concurrency: CONCURRENCY,

@@ -85,6 +85,11 @@ export interface Lease {
   remainingMs(): number;
   /** Stops renewing and deletes the key if it still holds our value. Never throws (failures are logged). */
   release(): Promise<void>;
+  /**
+   * Ends the lease here after a script that checked our value deleted its key (the fenced commit,
+   * queue-state.ts): as {@link Lease.release} without the round trip. Never throws.
+   */
+  markReleased(): Promise<void>;
 }
 
 /**
@@ -205,6 +210,17 @@ class HeldLease implements Lease {
         if (kind === 'locked') this.#log.debug('lease already gone at release');
         else this.#log.warn({ error: messageOf(cause) }, 'lease release failed; the key expires by its TTL');
       }
+    })();
+    return this.#releasing;
+  }
+
+  markReleased(): Promise<void> {
+    this.#releasing ??= (async () => {
+      this.#end('released', 'it was released');
+      this.#forget(this);
+      // A renew in flight cannot bring the key back: extending a missing key fails (lease lost).
+      await this.#renewing;
+      this.#log.debug('lease released by the commit');
     })();
     return this.#releasing;
   }

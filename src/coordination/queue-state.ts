@@ -46,7 +46,7 @@ export type FenceRejection = 'stale-token' | 'lease-lost';
 export type CommitResult = { ok: true } | { ok: false; reason: FenceRejection };
 
 /** Result of {@link QueueState.claimSlot}. */
-export type ClaimResult = { claimed: true } | { claimed: false; existing: SlotRecord };
+export type ClaimResult = { claimed: true } | { claimed: false; existing: SlotRecord } | { claimed: false; paused: true };
 
 /** The unfenced counters {@link QueueState.bumpStat} may change. */
 export type QueueStat = 'skippedStale' | 'skippedBusy' | 'skippedPaused' | 'fenced';
@@ -146,18 +146,28 @@ export class QueueState {
    * `token >= state.fence`; then sets `fence` = token, `last` = record and `lastAt` = record.at
    * (read back by the next lease holder, lease.ts), pushes the record on the
    * history (capped at `history`), and counts the cycle and its submitted pilots
-   * (`record.jobIds.length`). Nothing is written when it rejects.
+   * (`record.jobIds.length`); with `releaseLease`, also deletes the lease key (it holds our value:
+   * checked first), so the holder ends its lease with {@link Lease.markReleased} and no round
+   * trip. Nothing is written when it rejects.
    *
    * @throws ApfError `APF_ERR_REDIS` when Redis fails.
    */
-  async commit(queue: string, lease: LeaseRef, record: CycleRecord): Promise<CommitResult> {
+  async commit(queue: string, lease: LeaseRef, record: CycleRecord, opts: { releaseLease?: boolean } = {}): Promise<CommitResult> {
     const k = this.#keys;
     const reply = await redisCall(`queue ${queue}: commit`, () =>
       runScript(
         this.#redis,
         'apfCommitCycle',
         [k.queueLease(queue), k.queueState(queue), k.queueHistory(queue), k.queueStats(queue)],
-        [String(lease.token), lease.value, JSON.stringify(record), String(this.#history), String(record.jobIds.length), String(Math.floor(record.at))],
+        [
+          String(lease.token),
+          lease.value,
+          JSON.stringify(record),
+          String(this.#history),
+          String(record.jobIds.length),
+          String(Math.floor(record.at)),
+          opts.releaseLease === true ? '1' : '0',
+        ],
       ),
     );
     if (reply === 'ok') return { ok: true };
@@ -167,7 +177,8 @@ export class QueueState {
 
   /**
    * Fenced claim of `(queue, slot)`: creates the slot record `{token, owner, phase: 'planned', at}`
-   * with `EX ttlS` unless one exists, in which case that one is returned.
+   * with `EX ttlS` unless one exists, in which case that one is returned, or the queue is paused
+   * (`{claimed: false, paused: true}`, nothing written).
    *
    * @throws ApfError `APF_ERR_FENCED` (details.reason `stale-token` | `lease-lost`) when the fence
    *   rejects; `APF_ERR_REDIS` when Redis fails.
@@ -185,6 +196,7 @@ export class QueueState {
     );
     const [status, existing] = Array.isArray(reply) ? (reply as unknown[]) : [reply];
     if (status === 'claimed') return { claimed: true };
+    if (status === 'paused') return { claimed: false, paused: true };
     if (status === 'taken' && typeof existing === 'string') return { claimed: false, existing: parseSlotRecord(existing, k.queueSlot(queue, slot)) };
     if (status === 'stale-token' || status === 'lease-lost') throw fencedError(queue, `claim of slot ${slot}`, status, lease.token);
     throw new ApfError('APF_ERR_REDIS', `queue ${queue}: unexpected claim reply ${JSON.stringify(reply)}`);

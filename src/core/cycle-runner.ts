@@ -1,7 +1,7 @@
 /**
- * One dispatched queue cycle in a cluster (coordination.md §3.3): freshness → pause → lease with
- * fencing token → slot claim → shared views → the pure decision → submit under self-fencing →
- * fenced commit → release. Redis, clocks and logging are reached through the small ports below,
+ * One dispatched queue cycle in a cluster (coordination.md §3.3): freshness → lease with fencing
+ * token → slot claim with the pause check → shared views → the pure decision → submit under
+ * self-fencing → fenced commit that also releases the lease. Redis, clocks and logging are reached through the small ports below,
  * so the protocol is testable with real Redis and readable in one place.
  */
 import { describeError, isApfError } from '../errors.ts';
@@ -22,23 +22,25 @@ export interface LeasePort {
   readonly signal: AbortSignal;
   assertValid(): void;
   release(): Promise<void>;
+  /** The commit deleted the lease key: ends the lease without a round trip. */
+  markReleased(): Promise<void>;
 }
 
 /** The queue state store (src/coordination/queue-state.ts). */
 export interface StatePort {
-  isPaused(queue: string): Promise<boolean>;
   claimSlot(
     queue: string,
     slot: number,
     lease: { token: number; value: string },
     owner: string,
     ttlS: number,
-  ): Promise<{ claimed: true } | { claimed: false; existing: { token: number; owner: string; phase: string } }>;
+  ): Promise<{ claimed: true } | { claimed: false; existing: { token: number; owner: string; phase: string } } | { claimed: false; paused: true }>;
   markSubmitted(queue: string, slot: number, lease: { token: number; value: string }, n: number, jobIds: readonly string[]): Promise<boolean>;
   commit(
     queue: string,
     lease: { token: number; value: string },
     record: CycleRecord,
+    opts?: { releaseLease?: boolean },
   ): Promise<{ ok: true } | { ok: false; reason: 'stale-token' | 'lease-lost' }>;
   bumpStat(queue: string, stat: 'skippedStale' | 'skippedBusy' | 'skippedPaused' | 'fenced'): Promise<void>;
 }
@@ -109,13 +111,11 @@ export async function runCycle(deps: CycleDeps, queueName: string, slot: number,
   // 1. freshness: a late cycle (stall re-run, backlog after an outage) is a no-op
   if (startedAt - slot > q.intervalMs / 2) return skip('stale', 'skippedStale');
   try {
-    // 2. pause (cluster-wide)
-    if (await deps.state.isPaused(queueName)) return await skip('paused', 'skippedPaused');
-    // 3. lease with fencing token: one attempt, held elsewhere = busy
+    // 2. lease with fencing token: one attempt, held elsewhere = busy
     const lease = await deps.tryLease(queueName);
     if (lease === null) return await skip('busy', 'skippedBusy');
     try {
-      return await leased(deps, q, slot, lease, startedAt, log, jobSignal);
+      return await leased(deps, q, slot, lease, startedAt, log, jobSignal, skip);
     } finally {
       await lease.release();
     }
@@ -134,27 +134,30 @@ async function leased(
   startedAt: number,
   log: Logger,
   jobSignal: AbortSignal | undefined,
+  skip: (reason: SkipReason, stat?: 'skippedPaused') => Promise<CycleSummary>,
 ): Promise<CycleSummary> {
   const now = deps.now ?? Date.now;
   const queue = q.queue.name;
   const fence = { token: lease.token, value: lease.value };
   const cycleId = `${queue}:${slot}:${lease.token}`;
   const clog = log.child({ fence: lease.token });
-  // 4. the slot is ours only once: a previous owner that died mid-cycle may have submitted
+  // 3. the slot is ours only once: a previous owner that died mid-cycle may have submitted. The
+  // claim also reads the cluster-wide pause flag (a paused queue claims nothing).
   const claim = await deps.state.claimSlot(queue, slot, fence, deps.owner, Math.ceil((3 * q.intervalMs) / 1000));
+  if (!claim.claimed && 'paused' in claim) return skip('paused', 'skippedPaused');
   if (!claim.claimed) {
     clog.warn({ existing: claim.existing }, 'slot already claimed by an earlier holder: skipping it (err towards under-submission)');
     deps.onSkip?.(queue, 'slot-taken');
     return { status: 'skipped', reason: 'slot-taken', queue, slot };
   }
   const signal = jobSignal === undefined ? lease.signal : AbortSignal.any([lease.signal, jobSignal]);
-  // 5. views and the pure decision. The lease was acquired after the previous holder recorded its
+  // 4. views and the pure decision. The lease was acquired after the previous holder recorded its
   // submission; counts read before that (the cache) would miss its pilots and submit them again.
   const leasedAt = now();
   const recent = lease.lastCommitAt > 0 && leasedAt - lease.lastCommitAt < RECENT_COMMIT_MS;
   const [wms, batch] = await Promise.all([deps.wmsView(q, signal), deps.batchView(q, recent ? leasedAt : undefined)]);
   const decision = decide({ queue: q.queue, chain: q.chain, views: { wms, batch: batch.view }, maxPerFactory: deps.maxPerFactory(), now: now() });
-  // 6. act, re-checking the lease and its local deadline immediately before the batch system is contacted
+  // 5. act, re-checking the lease and its local deadline immediately before the batch system is contacted
   let contacted = false;
   const outcome = await executeDecision(q, decision, {
     cycleId,
@@ -183,9 +186,11 @@ async function leased(
       .recordSubmitted(q.batchSource, queue, cycleId, decision.submit, now())
       .catch((err: unknown) => clog.error({ err: describeError(err) }, 'possibly submitted pilots not recorded'));
   }
-  // 7. fenced commit
+  // 6. fenced commit
   const record = toRecord(deps, q, slot, lease.token, cycleId, startedAt, now(), decision, outcome);
-  const committed = await deps.state.commit(queue, fence, record);
+  // The commit is the cycle's last write: it also deletes the lease key (value-checked).
+  const committed = await deps.state.commit(queue, fence, record, { releaseLease: true });
+  if (committed.ok) await lease.markReleased();
   if (!committed.ok) {
     clog.error(
       { reason: committed.reason, cycle: cycleId, jobs: outcome.jobIds },

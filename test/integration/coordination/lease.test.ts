@@ -256,6 +256,21 @@ describe('coordination/lease', () => {
     expect(a.held).toBe(0);
   });
 
+  it('markReleased ends a lease without touching Redis (its key was deleted by the commit)', async () => {
+    const a = await leases('a');
+    const l = (await a.tryAcquire('Q')) as Lease;
+    expect(a.held).toBe(1);
+    await l.markReleased();
+    expect(a.held).toBe(0);
+    expect(l.signal.aborted).toBe(true);
+    expect(() => l.assertValid()).toThrow(/no longer valid/);
+    // no round trip: the key (which the commit would have deleted) is still there
+    expect(await redisCall(server(), ['GET', keys.queueLease('Q')])).toBe(l.value);
+    // a later release() is the same end: it does not delete the key either
+    await l.release();
+    expect(await redisCall(server(), ['GET', keys.queueLease('Q')])).toBe(l.value);
+  });
+
   it('close() releases every held lease', async () => {
     const a = await leases('a');
     const held = await Promise.all(['Q1', 'Q2', 'Q3'].map((q) => a.tryAcquire(q)));

@@ -106,6 +106,21 @@ describe('coordination/queue-state', () => {
     expect(await state.stats('Q')).toEqual({ cycles: 1, submitted: 2 });
   });
 
+  it('a commit asked to release the lease deletes its key; a rejected one leaves the key alone', async () => {
+    const l = (await leasesA.tryAcquire('Q')) as Lease;
+    const stale = { token: l.token - 1, value: l.value };
+    expect(await state.commit('Q', stale, record('Q', stale), { releaseLease: true })).toEqual({ ok: false, reason: 'stale-token' });
+    expect(await redisCall(server(), ['GET', keys.queueLease('Q')])).toBe(l.value);
+    expect(await state.commit('Q', l, record('Q', l), { releaseLease: true })).toEqual({ ok: true });
+    expect(await redisCall(server(), ['EXISTS', keys.queueLease('Q')])).toBe(0);
+    expect((await state.last('Q'))?.token).toBe(l.token);
+    // the holder ends its lease without Redis; another owner takes the queue at once, with a higher token
+    await l.markReleased();
+    expect(l.signal.aborted).toBe(true);
+    const b = (await leasesB.tryAcquire('Q')) as Lease;
+    expect(b.token).toBeGreaterThan(l.token);
+  });
+
   it('a stale token is rejected and nothing is written', async () => {
     const l = (await leasesA.tryAcquire('Q')) as Lease;
     const stale = { token: l.token - 1, value: l.value };
@@ -151,9 +166,23 @@ describe('coordination/queue-state', () => {
     const b = (await leasesB.tryAcquire('Q')) as Lease;
     const seen = await state.claimSlot('Q', 1000, b, 'owner-b', 30);
     expect(seen.claimed).toBe(false);
-    if (!seen.claimed) expect(seen.existing.token).toBe(l.token);
+    expect('existing' in seen && seen.existing.token).toBe(l.token);
     // Another slot is free.
     expect(await state.claimSlot('Q', 2000, b, 'owner-b', 30)).toEqual({ claimed: true });
+  });
+
+  it('claimSlot of a paused queue claims nothing and says so; resumed, the slot is free', async () => {
+    await state.setPaused('Q', true, 'test');
+    const l = (await leasesA.tryAcquire('Q')) as Lease;
+    expect(await state.claimSlot('Q', 1000, l, 'owner-a', 30)).toEqual({ claimed: false, paused: true });
+    expect(await state.slot('Q', 1000)).toBeNull();
+    // the fence still comes first: a fenced-out holder of a paused queue is told it is fenced
+    await l.release();
+    const stale = await errorOf(state.claimSlot('Q', 1000, l, 'owner-a', 30));
+    expect(isApfError(stale, 'APF_ERR_FENCED')).toBe(true);
+    await state.setPaused('Q', false, 'test');
+    const b = (await leasesB.tryAcquire('Q')) as Lease;
+    expect(await state.claimSlot('Q', 1000, b, 'owner-b', 30)).toEqual({ claimed: true });
   });
 
   it('claimSlot and markSubmitted by a fenced-out holder throw APF_ERR_FENCED and write nothing', async () => {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCommand } from '../../../src/util/exec.ts';
-import { binNodeFlags } from '../../helpers/bin-flags.ts';
+import { binEnv, binNodeFlags } from '../../helpers/bin-flags.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DOCKERFILE = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
@@ -154,6 +154,10 @@ describe('deploy/Dockerfile', () => {
     const nodeFlags = binNodeFlags();
     expect(nodeFlags).toContain('--max-semi-space-size=8');
     expect(entrypoint).toEqual(['node', ...nodeFlags, '/app/dist/cli/main.js']);
+    // …and the environment the #! line sets before Node starts
+    const env = binEnv();
+    expect(env).toEqual({ MALLOC_ARENA_MAX: '2' });
+    for (const [k, v] of Object.entries(env)) expect(stepsOf(RUNTIME, 'ENV'), k).toContain(`${k}=${v}`);
     expect(cmd).toEqual(['start', '--config', '/etc/apf']);
     const entry = entrypoint.at(-1) as string;
     const main = join(work, entry);

@@ -82,7 +82,7 @@ describe('package (npm pack, install, run)', () => {
     const proc = await spawnTracked(bin, ['start', '--config', cfg, '--log', log, '--allow-root', '--instance', 'pack-1'], {
       name: 'installed apf',
       cwd: dir,
-      env: { ...ENV, APF_LOG_LEVEL: 'info' },
+      env: { ...ENV, APF_LOG_LEVEL: 'info', MALLOC_ARENA_MAX: '8' },
       outputFile: join(dir, 'stderr.txt'),
     });
     await waitUntil('"instance started" in the log', () => (existsSync(log) && readFileSync(log, 'utf8').includes('"msg":"instance started"') ? true : undefined), {
@@ -92,6 +92,8 @@ describe('package (npm pack, install, run)', () => {
     });
     // the bin's #! line gives Node its flags (env -S): the daemon's young generation is bounded
     expect(readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=8', '--heap-growing-percent=20']));
+    // …and its environment: the bin's MALLOC_ARENA_MAX, whatever the caller's environment said
+    expect(readFileSync(`/proc/${proc.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     expect(proc.signal('SIGTERM')).toBe(true);
     expect(await proc.exited).toEqual({ code: 0, signal: null });
     expect(readFileSync(log, 'utf8').trimEnd().split('\n').at(-1)).toContain('"msg":"stopped"');
