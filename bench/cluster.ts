@@ -9,7 +9,8 @@
  * intervals:
  *   - dispatch lag (cycle start − scheduler slot) from the cycle records in Redis;
  *   - CPU ms per cycle of each instance (/proc/<pid>/stat utime+stime deltas ÷ its cycles);
- *   - RSS per instance (/proc/<pid>/status VmRSS, sampled; VmHWM for the peak);
+ *   - RSS per instance (/proc/<pid>/status VmRSS, sampled; VmHWM for the peak), and how much of it
+ *     is private to the instance and how much shared with the others (smaps_rollup: the node binary);
  *   - Redis commands per cycle, both the commands clients sent (counted inside each instance by
  *     bench/cluster/count-commands.ts from ioredis' diagnostics channel) and the commands Redis
  *     executed including those inside Lua (INFO commandstats; total_commands_processed as a check).
@@ -41,7 +42,7 @@ import { binEnv, binNodeFlags } from '../test/helpers/bin-flags.ts';
 import { writeBenchConfig } from './cluster/config.ts';
 import { failoverStats, lagOverTime, readHistories, skipTotals, slotsBetween, windowStats, type Rec } from './cluster/history.ts';
 import { stalledQueues, summarizeLog } from './cluster/logs.ts';
-import { clockTicks, commandCalls, cpuMs, deltas, memory, parseInfo, readClientCounts, total } from './cluster/probes.ts';
+import { clockTicks, commandCalls, cpuMs, deltas, memory, parseInfo, readClientCounts, residentSplit, total } from './cluster/probes.ts';
 import { renderRun, writeRunBlock, type RunResult } from './cluster/report.ts';
 
 const { values: flags } = parseArgs({
@@ -221,9 +222,16 @@ async function main(): Promise<void> {
     const s0 = await snapshot();
     log(`measuring for ${WINDOW_MS / 1000} s`);
     const rss = new Map(instances.map((i) => [i.id, 0]));
+    /** Private resident memory at the sample of each instance's highest RSS. */
+    const own = new Map(instances.map((i) => [i.id, { privateMiB: 0, sharedMiB: 0 }]));
     while (Date.now() < s0.at + WINDOW_MS) {
       await sleep(Math.min(5000, Math.max(0, s0.at + WINDOW_MS - Date.now())));
-      for (const i of instances) rss.set(i.id, Math.max(rss.get(i.id) ?? 0, memory(i.proc.pid).rssMiB));
+      for (const i of instances) {
+        const now = memory(i.proc.pid).rssMiB;
+        if (now < (rss.get(i.id) ?? 0)) continue;
+        rss.set(i.id, now);
+        own.set(i.id, residentSplit(i.proc.pid));
+      }
     }
     const s1 = await snapshot();
     const load = loadavg()[0] ?? NaN;
@@ -249,6 +257,8 @@ async function main(): Promise<void> {
         cycles: w.perInstance.get(i.id) ?? 0,
         cpuMs: (s1.cpu.get(i.id) ?? 0) - (s0.cpu.get(i.id) ?? 0),
         rssMiB: Math.max(rss.get(i.id) ?? 0, mem.rssMiB),
+        privateMiB: own.get(i.id)?.privateMiB ?? NaN,
+        sharedMiB: own.get(i.id)?.sharedMiB ?? NaN,
         peakMiB: mem.peakMiB,
         heapMiB: (s1.heap.get(i.id)?.['heapUsed'] ?? NaN) / 2 ** 20,
         loopDelayMs: { p99: s1.loop.get(i.id)?.['p99'] ?? NaN, max: s1.loop.get(i.id)?.['max'] ?? NaN },
