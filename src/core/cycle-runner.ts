@@ -1,8 +1,9 @@
 /**
  * One dispatched queue cycle in a cluster (coordination.md §3.3): freshness → lease with fencing
  * token → slot claim with the pause check → shared views → the pure decision → submit under
- * self-fencing → fenced commit that also releases the lease. Redis, clocks and logging are reached through the small ports below,
- * so the protocol is testable with real Redis and readable in one place.
+ * self-fencing → fenced commit that also releases the lease. Redis, clocks and logging are
+ * reached through the small ports below, so the protocol is testable with real Redis and
+ * readable in one place.
  */
 import { describeError, isApfError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';

@@ -5,31 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CycleRecord } from '../../../src/coordination/records.ts';
 import { firstCycleAfter, parseCycleId, quantile, slotConflicts, tagProblems, type PilotTag } from '../../helpers/cluster-checks.ts';
+import { cycleRecord } from '../../helpers/cycle-record.ts';
 
 function rec(queue: string, slot: number, token: number, instance: string, at: number, jobIds: string[] = []): CycleRecord {
-  return {
-    queue,
-    slot,
-    token,
-    cycleId: `${queue}:${slot}:${token}`,
-    instance,
-    owner: `${instance}:1:1`,
-    startedAt: at - 10,
-    at,
-    durationMs: 10,
-    lagMs: 0,
-    outcome: jobIds.length > 0 ? 'submitted' : 'nothing',
-    n: jobIds.length,
-    submit: jobIds.length,
-    msg: '',
-    steps: [],
-    blocked: null,
-    inputs: { ready: null, pending: null, running: null, siteStatus: null },
-    jobIds,
-    removed: [],
-    error: null,
-    configHash: 'h',
-  };
+  return cycleRecord({ queue, slot, token, instance, at, jobIds });
 }
 
 function pilot(id: string, schedd: string, cycle: string, over: Partial<PilotTag> = {}): PilotTag {

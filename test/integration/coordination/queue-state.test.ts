@@ -14,6 +14,7 @@ import type { CycleRecord } from '../../../src/coordination/records.ts';
 import { createRedis, waitForRedis } from '../../../src/coordination/redis.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { redisCall, useRedis } from '../../helpers/redis-server.ts';
+import { cycleRecord } from '../../helpers/cycle-record.ts';
 import { redisSettings } from '../../helpers/redis-settings.ts';
 
 const keys = new Keys('apfstate');
@@ -24,14 +25,10 @@ function settings(url: string): RedisSettings {
 }
 
 function record(queue: string, lease: { token: number }, over: Partial<CycleRecord> = {}): CycleRecord {
-  const slot = NOW - 1000;
-  return {
+  return cycleRecord({
     queue,
-    slot,
+    slot: NOW - 1000,
     token: lease.token,
-    cycleId: `${queue}:${slot}:${lease.token}`,
-    instance: 'i1',
-    owner: 'i1:1:1',
     startedAt: NOW - 500,
     at: NOW,
     durationMs: 500,
@@ -40,15 +37,10 @@ function record(queue: string, lease: { token: number }, over: Partial<CycleReco
     n: 2,
     submit: 2,
     msg: 'test',
-    steps: [],
-    blocked: null,
     inputs: { ready: 10, pending: 0, running: 0, siteStatus: 'online' },
     jobIds: ['11.0', '11.1'],
-    removed: [],
-    error: null,
-    configHash: 'h',
     ...over,
-  };
+  });
 }
 
 function errorOf(p: Promise<unknown>): Promise<unknown> {

@@ -23,6 +23,7 @@ import { healthRoutes } from '../../../src/web/routes/health.ts';
 import { monitorRoutes } from '../../../src/web/routes/monitor.ts';
 import { makeTempDir } from '../../helpers/processes.ts';
 import { serveWeb } from '../../helpers/web-server.ts';
+import { cycleRecord } from '../../helpers/cycle-record.ts';
 
 /** The queue whose name needs escaping everywhere (path, attribute, text). */
 export const WEIRD = 'we/ird:q "<b>x</b>"';
@@ -103,12 +104,10 @@ function record(
   const s = steps(o.ready, o.pending);
   const n = s[s.length - 1]?.out ?? 0;
   const jobIds = Array.from({ length: o.jobs }, (_, i) => `${o.firstJob}.${i}`);
-  const slot = at - 2000;
-  return {
+  return cycleRecord({
     queue,
-    slot,
+    slot: at - 2000,
     token,
-    cycleId: `${queue}:${slot}:${token}`,
     instance,
     owner: `${instance}:100:1`,
     startedAt: at - 1500,
@@ -123,10 +122,9 @@ function record(
     blocked: o.blocked ?? null,
     inputs: { ready: o.ready, pending: o.pending, running: o.running, siteStatus: 'online' },
     jobIds,
-    removed: [],
     error: o.error ?? null,
     configHash: 'hash-a',
-  };
+  });
 }
 
 /** Commits `records` (oldest first) under one real lease. */

@@ -2,15 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CycleRecord } from '../../../src/coordination/records.ts';
 import { Metrics } from '../../../src/observability/metrics.ts';
+import { cycleRecord } from '../../helpers/cycle-record.ts';
 
 function record(over: Partial<CycleRecord> = {}): CycleRecord {
-  return {
-    queue: 'Q',
-    slot: 0,
-    token: 1,
-    cycleId: 'Q:0:1',
+  return cycleRecord({
     instance: 'i',
-    owner: 'i:1:1',
     startedAt: 1000,
     at: 2000,
     durationMs: 1000,
@@ -18,16 +14,10 @@ function record(over: Partial<CycleRecord> = {}): CycleRecord {
     outcome: 'retired',
     n: -2,
     submit: -2,
-    msg: '',
-    steps: [],
-    blocked: null,
     inputs: { ready: 3, pending: 8, running: 1, siteStatus: 'online' },
-    jobIds: [],
     removed: ['5.0', '5.1'],
-    error: null,
-    configHash: 'h',
     ...over,
-  };
+  });
 }
 
 async function value(m: Metrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
