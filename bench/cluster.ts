@@ -223,7 +223,7 @@ async function main(): Promise<void> {
     log(`measuring for ${WINDOW_MS / 1000} s`);
     const rss = new Map(instances.map((i) => [i.id, 0]));
     /** Private resident memory at the sample of each instance's highest RSS. */
-    const own = new Map(instances.map((i) => [i.id, { privateMiB: 0, sharedMiB: 0 }]));
+    const own = new Map(instances.map((i) => [i.id, { privateMiB: 0, sharedMiB: 0, pssMiB: 0 }]));
     while (Date.now() < s0.at + WINDOW_MS) {
       await sleep(Math.min(5000, Math.max(0, s0.at + WINDOW_MS - Date.now())));
       for (const i of instances) {
@@ -259,6 +259,7 @@ async function main(): Promise<void> {
         rssMiB: Math.max(rss.get(i.id) ?? 0, mem.rssMiB),
         privateMiB: own.get(i.id)?.privateMiB ?? NaN,
         sharedMiB: own.get(i.id)?.sharedMiB ?? NaN,
+        pssMiB: own.get(i.id)?.pssMiB ?? NaN,
         peakMiB: mem.peakMiB,
         heapMiB: (s1.heap.get(i.id)?.['heapUsed'] ?? NaN) / 2 ** 20,
         loopDelayMs: { p99: s1.loop.get(i.id)?.['p99'] ?? NaN, max: s1.loop.get(i.id)?.['max'] ?? NaN },

@@ -49,19 +49,24 @@ export function parseProcStatusMemory(text: string): { rssMiB: number; peakMiB: 
  * How much of a process's resident memory is its own, MiB, from the text of
  * /proc/<pid>/smaps_rollup: `private` (Private_Clean + Private_Dirty: pages no other process
  * maps) and `sharedFile` (Shared_Clean: mostly the node binary's code, mapped once for every
- * instance on the host but counted in each one's RSS).
+ * instance on the host but counted in each one's RSS), and `pss` (the private pages plus each
+ * shared page divided by the number of processes mapping it: what the instance costs the host).
  */
-export function parseSmapsRollup(text: string): { privateMiB: number; sharedMiB: number } {
+export function parseSmapsRollup(text: string): { privateMiB: number; sharedMiB: number; pssMiB: number } {
   const kb = (field: string): number => {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
     if (m === null) throw new Error(`smaps_rollup has no ${field}`);
     return Number(m[1]);
   };
-  return { privateMiB: (kb('Private_Clean') + kb('Private_Dirty')) / 1024, sharedMiB: (kb('Shared_Clean') + kb('Shared_Dirty')) / 1024 };
+  return {
+    privateMiB: (kb('Private_Clean') + kb('Private_Dirty')) / 1024,
+    sharedMiB: (kb('Shared_Clean') + kb('Shared_Dirty')) / 1024,
+    pssMiB: kb('Pss') / 1024,
+  };
 }
 
 /** Private and shared resident memory of `pid`, MiB (see {@link parseSmapsRollup}). */
-export function residentSplit(pid: number): { privateMiB: number; sharedMiB: number } {
+export function residentSplit(pid: number): { privateMiB: number; sharedMiB: number; pssMiB: number } {
   return parseSmapsRollup(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
 }
 
