@@ -5,8 +5,8 @@
  * plus a labels object plus a value object per metric, and builds that hash on every update:
  * with 10,000 queues and seven per-queue metrics, about 8 MiB held for good and a few µs per cycle.
  * Here a queue's numbers are one small object ({@link QueueNumbers}), and the prom-client
- * metrics that expose them ({@link ScrapedGauge}, {@link ScrapedCounter}) are filled from the
- * store when scraped and emptied right after, so the series exist only while a scrape runs.
+ * metrics that expose them ({@link ScrapedGauge}, {@link ScrapedCounter}) hand the registry their
+ * series built from the store when scraped, so the series exist only while a scrape runs.
  */
 import { Counter, Gauge, type CounterConfiguration, type GaugeConfiguration, type LabelValues } from 'prom-client';
 
@@ -62,42 +62,50 @@ export function bump(counts: Record<string, number> | null, key: string, by = 1)
 /** Calls `emit` once per series a scrape should show. */
 export type Fill<L extends string> = (emit: (labels: LabelValues<L>, value: number) => void) => void;
 
+/**
+ * What prom-client's registry formats for one metric, built straight from the store: no series
+ * hash strings, labels objects and value objects kept between scrapes, nor built through
+ * `set`/`inc` for one. (prom-client's .d.ts types `type` as a numeric enum and adds `collect`; at
+ * run time `get()` returns exactly these fields, with `type` the string.)
+ */
+function scrape<L extends string>(name: string, help: string, type: 'gauge' | 'counter', fill: Fill<L>): unknown {
+  const values: Array<{ labels: LabelValues<L>; value: number }> = [];
+  fill((labels, value) => values.push({ labels, value }));
+  return { name, help, type, aggregator: 'sum', values };
+}
+
 /** A gauge whose series are read from a store at scrape time (see the module comment). */
 export class ScrapedGauge<L extends string> extends Gauge<L> {
   readonly #fill: Fill<L>;
+  readonly #name: string;
+  readonly #help: string;
 
   constructor(config: GaugeConfiguration<L>, fill: Fill<L>) {
     super(config);
     this.#fill = fill;
+    this.#name = config.name;
+    this.#help = config.help;
   }
 
-  override async get(): ReturnType<Gauge<L>['get']> {
-    this.reset();
-    this.#fill((labels, v) => this.set(labels, v));
-    try {
-      return await super.get();
-    } finally {
-      this.reset();
-    }
+  override get(): ReturnType<Gauge<L>['get']> {
+    return Promise.resolve(scrape(this.#name, this.#help, 'gauge', this.#fill) as Awaited<ReturnType<Gauge<L>['get']>>);
   }
 }
 
 /** A counter whose cumulative series are read from a store at scrape time (see the module comment). */
 export class ScrapedCounter<L extends string> extends Counter<L> {
   readonly #fill: Fill<L>;
+  readonly #name: string;
+  readonly #help: string;
 
   constructor(config: CounterConfiguration<L>, fill: Fill<L>) {
     super(config);
     this.#fill = fill;
+    this.#name = config.name;
+    this.#help = config.help;
   }
 
-  override async get(): ReturnType<Counter<L>['get']> {
-    this.reset();
-    this.#fill((labels, v) => this.inc(labels, v));
-    try {
-      return await super.get();
-    } finally {
-      this.reset();
-    }
+  override get(): ReturnType<Counter<L>['get']> {
+    return Promise.resolve(scrape(this.#name, this.#help, 'counter', this.#fill) as Awaited<ReturnType<Counter<L>['get']>>);
   }
 }
