@@ -196,11 +196,25 @@ class HeldLease implements Lease {
   }
 
   release(): Promise<void> {
+    return this.#close(true);
+  }
+
+  markReleased(): Promise<void> {
+    return this.#close(false);
+  }
+
+  /** Ends the lease once; `deleteKey`: also delete the key in Redis (false when the commit did). */
+  #close(deleteKey: boolean): Promise<void> {
     this.#releasing ??= (async () => {
       this.#end('released', 'it was released');
       this.#forget(this);
-      // A renew in flight finishes (or times out) first, so it cannot extend a key released after it.
+      // A renew in flight finishes (or times out) first, so it cannot extend a key released after
+      // it (nor bring back one the commit deleted: extending a missing key fails).
       await this.#renewing;
+      if (!deleteKey) {
+        this.#log.debug('lease released by the commit');
+        return;
+      }
       if (this.#lostToOther) return;
       try {
         await this.#lock.release();
@@ -210,17 +224,6 @@ class HeldLease implements Lease {
         if (kind === 'locked') this.#log.debug('lease already gone at release');
         else this.#log.warn({ error: messageOf(cause) }, 'lease release failed; the key expires by its TTL');
       }
-    })();
-    return this.#releasing;
-  }
-
-  markReleased(): Promise<void> {
-    this.#releasing ??= (async () => {
-      this.#end('released', 'it was released');
-      this.#forget(this);
-      // A renew in flight cannot bring the key back: extending a missing key fails (lease lost).
-      await this.#renewing;
-      this.#log.debug('lease released by the commit');
     })();
     return this.#releasing;
   }

@@ -191,7 +191,6 @@ async function leased(
   const record = toRecord(deps, q, slot, lease.token, cycleId, startedAt, now(), decision, outcome);
   // The commit is the cycle's last write: it also deletes the lease key (value-checked).
   const committed = await deps.state.commit(queue, fence, record, { releaseLease: true });
-  if (committed.ok) await lease.markReleased();
   if (!committed.ok) {
     clog.error(
       { reason: committed.reason, cycle: cycleId, jobs: outcome.jobIds },
@@ -202,6 +201,7 @@ async function leased(
     deps.onRecord?.(fenced);
     return { status: 'fenced', queue, slot, token: lease.token, submitted: outcome.jobIds.length };
   }
+  await lease.markReleased();
   deps.onRecord?.(record);
   clog.info(
     { outcome: record.outcome, n: record.n, submit: record.submit, jobs: record.jobIds.length, blocked: record.blocked, msg: record.msg },

@@ -63,49 +63,44 @@ export function bump(counts: Record<string, number> | null, key: string, by = 1)
 export type Fill<L extends string> = (emit: (labels: LabelValues<L>, value: number) => void) => void;
 
 /**
- * What prom-client's registry formats for one metric, built straight from the store: no series
- * hash strings, labels objects and value objects kept between scrapes, nor built through
+ * What prom-client's registry formats for one metric, built straight from the store on each call:
+ * no series hash strings, labels objects and value objects kept between scrapes, nor built through
  * `set`/`inc` for one. (prom-client's .d.ts types `type` as a numeric enum and adds `collect`; at
  * run time `get()` returns exactly these fields, with `type` the string.)
  */
-function scrape<L extends string>(name: string, help: string, type: 'gauge' | 'counter', fill: Fill<L>): unknown {
-  const values: Array<{ labels: LabelValues<L>; value: number }> = [];
-  fill((labels, value) => values.push({ labels, value }));
-  return { name, help, type, aggregator: 'sum', values };
+function scraper<L extends string>(config: { readonly name: string; readonly help: string }, type: 'gauge' | 'counter', fill: Fill<L>): () => unknown {
+  const { name, help } = config;
+  return () => {
+    const values: Array<{ labels: LabelValues<L>; value: number }> = [];
+    fill((labels, value) => values.push({ labels, value }));
+    return { name, help, type, aggregator: 'sum', values };
+  };
 }
 
 /** A gauge whose series are read from a store at scrape time (see the module comment). */
 export class ScrapedGauge<L extends string> extends Gauge<L> {
-  readonly #fill: Fill<L>;
-  readonly #name: string;
-  readonly #help: string;
+  readonly #scrape: () => unknown;
 
   constructor(config: GaugeConfiguration<L>, fill: Fill<L>) {
     super(config);
-    this.#fill = fill;
-    this.#name = config.name;
-    this.#help = config.help;
+    this.#scrape = scraper(config, 'gauge', fill);
   }
 
   override get(): ReturnType<Gauge<L>['get']> {
-    return Promise.resolve(scrape(this.#name, this.#help, 'gauge', this.#fill) as Awaited<ReturnType<Gauge<L>['get']>>);
+    return Promise.resolve(this.#scrape() as Awaited<ReturnType<Gauge<L>['get']>>);
   }
 }
 
 /** A counter whose cumulative series are read from a store at scrape time (see the module comment). */
 export class ScrapedCounter<L extends string> extends Counter<L> {
-  readonly #fill: Fill<L>;
-  readonly #name: string;
-  readonly #help: string;
+  readonly #scrape: () => unknown;
 
   constructor(config: CounterConfiguration<L>, fill: Fill<L>) {
     super(config);
-    this.#fill = fill;
-    this.#name = config.name;
-    this.#help = config.help;
+    this.#scrape = scraper(config, 'counter', fill);
   }
 
   override get(): ReturnType<Counter<L>['get']> {
-    return Promise.resolve(scrape(this.#name, this.#help, 'counter', this.#fill) as Awaited<ReturnType<Counter<L>['get']>>);
+    return Promise.resolve(this.#scrape() as Awaited<ReturnType<Counter<L>['get']>>);
   }
 }
