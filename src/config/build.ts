@@ -9,6 +9,7 @@ import { builtInMappings, freezeMappings } from './mappings.ts';
 import { parseBool, parseOptions, type OptionValues } from './options.ts';
 import { ChoiceInterner, resolvePluginChoice, type ChoiceSite } from './plugin-options.ts';
 import { expandUser } from './sources.ts';
+import { LayeredEntries } from './layered.ts';
 import type {
   ApfConfig,
   AuthProfile,
@@ -254,7 +255,7 @@ function value(s: ResolvedSection, key: string): string | undefined {
 function deepFreeze<T>(obj: T): T {
   if (obj !== null && typeof obj === 'object' && !Object.isFrozen(obj)) {
     Object.freeze(obj);
-    if (obj instanceof Map) for (const v of obj.values()) deepFreeze(v);
+    if (obj instanceof Map || obj instanceof LayeredEntries) for (const v of obj.values()) deepFreeze(v);
     else for (const v of Object.values(obj)) deepFreeze(v);
   }
   return obj;

@@ -13,6 +13,7 @@
  * multi-source merge live in `interpolate.ts`. test/unit/config/ini-python.test.ts proves the
  * result equal to python3's on the fixtures and on generated edge cases.
  */
+import { LayeredEntries } from './layered.ts';
 import type { ConfigProblem, RawEntry, SourceLocation } from './types.ts';
 
 /** A section as written: its own keys only (DEFAULT not merged), in first-definition order. */
@@ -137,6 +138,8 @@ interface ParseState {
   /** First header of every name seen (DEFAULT included), for duplicate warnings. */
   readonly headers: Map<string, SourceLocation>;
   readonly problems: IniProblem[];
+  /** One string per distinct key: thousands of sections repeat the same few keys. */
+  readonly keys: Map<string, string>;
 }
 
 function shortLine(line: string): string {
@@ -204,7 +207,7 @@ function readFile(st: ParseState, input: IniInput): void {
       });
       continue;
     }
-    const key = pyRstrip(value.slice(0, delim));
+    const key = internKey(st, pyRstrip(value.slice(0, delim)));
     if (key === '') {
       st.problems.push({
         severity: 'error',
@@ -234,6 +237,13 @@ function readFile(st: ParseState, input: IniInput): void {
     cur.entries.set(key, { file, line, parts: [pyStrip(value.slice(delim + 1))] });
     optname = key;
   }
+}
+
+function internKey(st: ParseState, key: string): string {
+  const known = st.keys.get(key);
+  if (known !== undefined) return known;
+  st.keys.set(key, key);
+  return key;
 }
 
 /** `[name]`: re-opens a known section (warning), selects DEFAULT, or creates a section. */
@@ -284,6 +294,7 @@ export function parseIni(inputs: readonly IniInput[]): { doc: IniDocument; probl
     sections: new Map(),
     headers: new Map(),
     problems: [],
+    keys: new Map(),
   };
   for (const input of inputs) readFile(st, input);
   const sections: IniSection[] = [...st.sections.values()].map((b) => ({ name: b.name, location: b.location, entries: finish(b) }));
@@ -311,7 +322,6 @@ export function findSection(doc: IniDocument, name: string): IniSection | undefi
 export function effectiveEntries(doc: IniDocument, section: string): ReadonlyMap<string, RawEntry> {
   const sec = findSection(doc, section);
   if (sec === undefined) return new Map();
-  const out = new Map<string, RawEntry>(doc.defaults);
-  for (const [key, e] of sec.entries) out.set(key, e);
-  return out;
+  // no copy: DEFAULT is one map shared by all the sections of the document
+  return new LayeredEntries(doc.defaults, sec.entries);
 }

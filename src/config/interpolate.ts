@@ -9,6 +9,7 @@
  * section fails for that section only, as in APF.
  */
 import type { ConfigProblem, RawEntry, ResolvedEntry, ResolvedSection, SourceLocation } from './types.ts';
+import { LayeredEntries } from './layered.ts';
 import { effectiveEntries, type IniDocument, type IniProblem } from './ini.ts';
 
 /** A section of the combined configuration: effective raw keys, DEFAULT already folded in. */
@@ -28,14 +29,14 @@ export interface MergedSection {
  * (APF warned too), located at the later source's header.
  */
 export function mergeSources(docs: readonly IniDocument[]): { sections: MergedSection[]; problems: IniProblem[] } {
-  const combined = new Map<string, { name: string; location: SourceLocation; entries: Map<string, RawEntry> }>();
+  const combined = new Map<string, { name: string; location: SourceLocation; entries: ReadonlyMap<string, RawEntry> }>();
   const problems: IniProblem[] = [];
   for (const doc of docs) {
     for (const sec of doc.sections) {
-      let target = combined.get(sec.name);
+      const target = combined.get(sec.name);
       if (target === undefined) {
-        target = { name: sec.name, location: sec.location, entries: new Map() };
-        combined.set(sec.name, target);
+        // the usual case, a section in one source: its effective keys as the parser layered them
+        combined.set(sec.name, { name: sec.name, location: sec.location, entries: effectiveEntries(doc, sec.name) });
       } else {
         problems.push({
           severity: 'warning',
@@ -47,8 +48,10 @@ export function mergeSources(docs: readonly IniDocument[]): { sections: MergedSe
           section: sec.name,
           previous: target.location,
         });
+        const entries = new Map(target.entries);
+        for (const [key, entry] of effectiveEntries(doc, sec.name)) entries.set(key, entry);
+        target.entries = entries;
       }
-      for (const [key, entry] of effectiveEntries(doc, sec.name)) target.entries.set(key, entry);
     }
   }
   return { sections: [...combined.values()], problems };
@@ -206,8 +209,11 @@ function unchanged(e: RawEntry): ResolvedEntry {
 export function resolveSection(section: MergedSection): { section: ResolvedSection; problems: InterpolationProblem[] } {
   const problems: InterpolationProblem[] = [];
   const lookup = (name: string): string | undefined => (name === '__name__' ? section.name : section.entries.get(name)?.value);
+  const layered = section.entries instanceof LayeredEntries ? (section.entries as LayeredEntries<RawEntry>) : undefined;
+  // every key, or (layered) the keys that differ from the shared DEFAULT layer
   const entries = new Map<string, ResolvedEntry>();
   for (const [key, e] of section.entries) {
+    if (layered !== undefined && !layered.own.has(key) && !e.value.includes('%')) continue;
     const r = interpolate(e.value, lookup);
     if (r.ok) {
       entries.set(key, r.value === e.value ? unchanged(e) : { file: e.file, line: e.line, raw: e.value, value: r.value });
@@ -226,5 +232,21 @@ export function resolveSection(section: MergedSection): { section: ResolvedSecti
       ...(r.reference === undefined ? {} : { reference: r.reference }),
     });
   }
-  return { section: { name: section.name, location: section.location, entries }, problems };
+  const resolved = layered === undefined ? entries : new LayeredEntries(sharedLayer(layered.base), entries);
+  return { section: { name: section.name, location: section.location, entries: resolved }, problems };
+}
+
+/**
+ * A DEFAULT layer resolved once for all the sections that inherit it: every entry as it is. An
+ * entry with a `%` depends on the section it is read in, so {@link resolveSection} puts its
+ * resolved form in the section's own layer, which always shadows the shared one.
+ */
+const SHARED = new WeakMap<ReadonlyMap<string, RawEntry>, ReadonlyMap<string, ResolvedEntry>>();
+function sharedLayer(base: ReadonlyMap<string, RawEntry>): ReadonlyMap<string, ResolvedEntry> {
+  let r = SHARED.get(base);
+  if (r === undefined) {
+    r = new Map([...base].map(([k, e]) => [k, unchanged(e)]));
+    SHARED.set(base, r);
+  }
+  return r;
 }

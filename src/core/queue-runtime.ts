@@ -37,15 +37,23 @@ export function buildChain(queue: QueueConfig): readonly ChainLink[] {
   return chain;
 }
 
+/**
+ * The submit plugins' loggers, by parent logger and plugin id: one pino child per plugin, shared by
+ * its queues (which name the queue in each log call, see SubmitContext), not one per queue.
+ */
+const PLUGIN_LOGGERS = new WeakMap<Logger, Map<string, Logger>>();
+function pluginLogger(logger: Logger, plugin: string): Logger {
+  let byPlugin = PLUGIN_LOGGERS.get(logger);
+  if (byPlugin === undefined) PLUGIN_LOGGERS.set(logger, (byPlugin = new Map<string, Logger>()));
+  let child = byPlugin.get(plugin);
+  if (child === undefined) byPlugin.set(plugin, (child = logger.child({ plugin })));
+  return child;
+}
+
 /** Builds the runtime of a queue. */
 export function buildQueueRuntime(config: ApfConfig, queue: QueueConfig, logger: Logger): QueueRuntime {
   const def = findPlugin('batchsubmit', queue.batchsubmit.id);
   if (def === undefined) throw new Error(`batchsubmit plugin ${queue.batchsubmit.id} vanished from the registry`);
-  const submitter = def.create(queue.batchsubmit.options, {
-    config,
-    factory: config.factory,
-    queue,
-    logger: logger.child({ queue: queue.name, plugin: def.id }),
-  });
+  const submitter = def.create(queue.batchsubmit.options, { config, factory: config.factory, queue, logger: pluginLogger(logger, def.id) });
   return { queue, chain: buildChain(queue), submitter };
 }

@@ -181,6 +181,10 @@ export interface SubmitContext {
   readonly config: ApfConfig;
   readonly factory: FactorySettings;
   readonly queue: QueueConfig;
+  /**
+   * Bound to `{ plugin }` and shared by every queue of the plugin (one pino child per queue would
+   * cost memory with thousands of queues): name the queue in each log call, `{ queue: …, … }`.
+   */
   readonly logger: Logger;
 }
 

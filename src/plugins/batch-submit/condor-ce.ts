@@ -16,7 +16,7 @@ export function createCondorCeSubmitter(options: CeOptionValues, ctx: SubmitCont
   const userLines = [...condorAttributeLines(options.condor_attributes), ...condorAttributeMapLines(options.condor_attributes_map)];
   const hasGridResource = userLines.some((l) => /^grid_resource\s*=/i.test(l));
   if (!hasGridResource) {
-    ctx.logger.warn('CondorCE writes no grid_resource of its own: set batchsubmit.condorce.condor_attributes.grid_resource');
+    ctx.logger.warn({ queue: ctx.queue.name }, 'CondorCE writes no grid_resource of its own: set batchsubmit.condorce.condor_attributes.grid_resource');
   }
   return createCondorSubmitter({ id: 'CondorCE', headLines: ceHeadLines('CondorCE', options, ctx) }, options, ctx, commands);
 }

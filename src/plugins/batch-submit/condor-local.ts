@@ -26,7 +26,7 @@ export function localJdlLines(): string[] {
 /** Builds a CondorLocal submitter (`commands` for tests). */
 export function createCondorLocalSubmitter(options: LocalOptionValues, ctx: SubmitContext, commands?: Partial<CondorCommands>): BatchSubmitter {
   if (options.proxy.length > 0) {
-    ctx.logger.warn({ profiles: options.proxy }, 'CondorLocal does not apply "proxy" (as APF 2.4.14): no x509userproxy line is written');
+    ctx.logger.warn({ queue: ctx.queue.name, profiles: options.proxy }, 'CondorLocal does not apply "proxy" (as APF 2.4.14): no x509userproxy line is written');
   }
   return createCondorSubmitter({ id: 'CondorLocal', headLines: localJdlLines() }, options, ctx, commands);
 }

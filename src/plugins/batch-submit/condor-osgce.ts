@@ -28,7 +28,7 @@ export function osgceJdlLines(gridresource: string, port: number): string[] {
 }
 
 /** The lines above the base level: OSGCE's own, then the CE and grid levels (proxy resolved here). */
-export function osgceHeadLines(options: OsgceOptionValues, ctx: Pick<SubmitContext, 'config' | 'logger'>): string[] {
+export function osgceHeadLines(options: OsgceOptionValues, ctx: Pick<SubmitContext, 'config' | 'queue' | 'logger'>): string[] {
   return [...osgceJdlLines(options.gridresource, options.port), ...ceHeadLines('CondorOSGCE', options, ctx)];
 }
 

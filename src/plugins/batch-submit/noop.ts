@@ -39,7 +39,7 @@ export const noopSubmitPlugin = defineBatchSubmitPlugin({
           }
         }
         const cluster = `noop${process.pid}x${++counter}`;
-        ctx.logger.debug({ n: req.n, cycle: req.cycleId }, 'noop submit');
+        ctx.logger.debug({ queue: ctx.queue.name, n: req.n, cycle: req.cycleId }, 'noop submit');
         return { jobIds: Array.from({ length: req.n }, (_, i) => `${cluster}.${i}`), submitFile: '' };
       },
       retire(req) {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
-import { formatProblem, type ConfigProblem } from '../../../src/config/types.ts';
+import { LayeredEntries } from '../../../src/config/layered.ts';
+import { formatProblem, type ConfigProblem, type ResolvedEntry } from '../../../src/config/types.ts';
 
 const FACTORY = `[Factory]
 factoryId = TEST-factory
@@ -272,5 +273,38 @@ b = %(a)s
     expect(b?.raw.get('logdir')?.value).toBe('/var/log/B');
     expect(a?.raw.get('logdir')?.raw).toBe('/var/log/%(__name__)s');
     expect(a?.raw.get('wmsqueue')?.value).toBe('A');
+    // the DEFAULT layer is one map for all; each queue's own layer holds only what is its own
+    expect(a?.raw).toBeInstanceOf(LayeredEntries);
+    const [la, lb, lc] = [a, b, c].map((q) => q?.raw as LayeredEntries<ResolvedEntry>);
+    expect(la?.base).toBe(lb?.base);
+    expect(lc?.base).toBe(la?.base);
+    expect([...(la?.own.keys() ?? [])]).toEqual(['logdir', 'wmsqueue']);
+    expect([...(lc?.own.keys() ?? [])]).toEqual(['sched.maxpercycle.maximum', 'logdir', 'wmsqueue']);
+    // Python's order: DEFAULT keys (overridden in place), then the section's new keys
+    expect([...(c?.raw.keys() ?? [])]).toEqual([
+      'enabled',
+      'batchstatusplugin',
+      'batchsubmitplugin',
+      'executable',
+      'schedplugin',
+      'sched.maxpercycle.maximum',
+      'logdir',
+      'wmsqueue',
+    ]);
+    expect(c?.raw.get('sched.maxpercycle.maximum')?.value).toBe('7');
+    expect(c?.raw.size).toBe(8);
+    expect(Object.isFrozen(a?.raw.get('executable'))).toBe(true);
+  });
+
+  it('merges a section defined in two sources key by key, later source winning, in first-definition order', async () => {
+    const dir = configDir({
+      'queues.conf': ['[DEFAULT]', 'enabled = False', 'x = 1', '[Q]', 'wmsqueue = Q', 'y = 2', ''].join('\n'),
+      'queues2.conf': ['[DEFAULT]', 'z = 3', '[Q]', 'y = 20', 'w = 4', ''].join('\n'),
+    });
+    writeFileSync(join(dir, 'autopyfactory.conf'), `${FACTORY}queueConf = file://${join(dir, 'queues.conf')}, file://${join(dir, 'queues2.conf')}\n`);
+    const { config, problems } = await loadConfig({ dir });
+    expect(errors(problems)).toEqual([]);
+    const raw = config?.effective.queues.find((s) => s.name === 'Q')?.entries;
+    expect([...(raw ?? [])].map(([k, e]) => `${k}=${e.value}`)).toEqual(['enabled=False', 'x=1', 'wmsqueue=Q', 'y=20', 'z=3', 'w=4']);
   });
 });

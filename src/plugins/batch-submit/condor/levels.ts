@@ -14,20 +14,21 @@ import { resolveProxy } from './proxy.ts';
  * when nothing gives one the line is left out and a warning logged (HTCondor then refuses grid jobs
  * that need a proxy, which shows as `APF_ERR_SUBMIT_FAILED` with its error text).
  */
-export function gridHeadLines(id: string, options: Pick<GridOptionValues, 'proxy' | 'proxyfile'>, ctx: Pick<SubmitContext, 'config' | 'logger'>): string[] {
+export function gridHeadLines(id: string, options: Pick<GridOptionValues, 'proxy' | 'proxyfile'>, ctx: Pick<SubmitContext, 'config' | 'queue' | 'logger'>): string[] {
   const proxy = resolveProxy(options.proxy, options.proxyfile, ctx.config.auth);
+  const queue = ctx.queue.name;
   if (proxy.path === undefined) {
     ctx.logger.warn(
-      { profiles: options.proxy, skipped: proxy.skipped },
+      { queue, profiles: options.proxy, skipped: proxy.skipped },
       `${id}: no X.509 proxy (neither a "proxy" profile with a proxyfile nor "proxyfile"): x509userproxy left out`,
     );
   } else if (proxy.skipped.length > 0) {
-    ctx.logger.warn({ skipped: proxy.skipped, profile: proxy.profile, path: proxy.path }, `${id}: some proxy profiles were skipped`);
+    ctx.logger.warn({ queue, skipped: proxy.skipped, profile: proxy.profile, path: proxy.path }, `${id}: some proxy profiles were skipped`);
   }
   return gridJdlLines(proxy.path);
 }
 
 /** `+Nonessential = True` then the grid level (APF's `CondorCE`). */
-export function ceHeadLines(id: string, options: Pick<GridOptionValues, 'proxy' | 'proxyfile'>, ctx: Pick<SubmitContext, 'config' | 'logger'>): string[] {
+export function ceHeadLines(id: string, options: Pick<GridOptionValues, 'proxy' | 'proxyfile'>, ctx: Pick<SubmitContext, 'config' | 'queue' | 'logger'>): string[] {
   return [...ceJdlLines(), ...gridHeadLines(id, options, ctx)];
 }

@@ -1,0 +1,54 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../../src/config/load.ts';
+import { buildQueueRuntime } from '../../../src/core/queue-runtime.ts';
+import { recordingLogger, WARN } from '../plugins/batch-submit/context.ts';
+
+const FACTORY = ['[Factory]', 'factoryId = t', 'factoryAdminEmail = a@example.org', 'baseLogDir = /tmp/apf-logs', 'baseLogDirUrl = http://localhost:25880', ''].join('\n');
+
+async function loaded(queues: string): Promise<NonNullable<Awaited<ReturnType<typeof loadConfig>>['config']>> {
+  const dir = mkdtempSync(join(tmpdir(), 'apf-qrt-'));
+  writeFileSync(join(dir, 'autopyfactory.conf'), FACTORY);
+  writeFileSync(join(dir, 'queues.conf'), queues);
+  const { config, problems } = await loadConfig({ dir });
+  if (config === undefined) throw new Error(JSON.stringify(problems));
+  return config;
+}
+
+describe('buildQueueRuntime', () => {
+  it("gives a plugin's queues one shared logger, and each log line still names its queue", async () => {
+    const config = await loaded(
+      [
+        '[DEFAULT]',
+        'batchstatusplugin = Condor',
+        'batchsubmitplugin = CondorCE',
+        'executable = /bin/true',
+        'schedplugin = Ready',
+        '[Q1]',
+        'wmsqueue = Q1',
+        '[Q2]',
+        'wmsqueue = Q2',
+        '[N1]',
+        'wmsqueue = N1',
+        'batchsubmitplugin = Noop',
+        '',
+      ].join('\n'),
+    );
+    const { logger, records } = recordingLogger();
+    const child = vi.spyOn(logger, 'child');
+    const rts = ['Q1', 'Q2', 'N1'].map((q) => buildQueueRuntime(config, config.queues.get(q)!, logger));
+    // one child per plugin, bound to the plugin only, not one per queue
+    expect(child.mock.calls.map((c) => c[0])).toEqual([{ plugin: 'CondorCE' }, { plugin: 'Noop' }]);
+    // CondorCE without a grid_resource warns once per queue, when the submitter is built
+    const warned = records.filter((r) => r.level === WARN && String(r.msg).startsWith('CondorCE writes no grid_resource'));
+    expect(warned.map((r) => [r['plugin'], r['queue']])).toEqual([
+      ['CondorCE', 'Q1'],
+      ['CondorCE', 'Q2'],
+    ]);
+    const n = await rts[2]!.submitter.submit({ n: 2, cycleId: 'N1:1:7', now: new Date() }, new AbortController().signal);
+    expect(n.jobIds).toHaveLength(2);
+    expect(records.find((r) => r.msg === 'noop submit')).toMatchObject({ plugin: 'Noop', queue: 'N1', n: 2, cycle: 'N1:1:7' });
+  });
+});
