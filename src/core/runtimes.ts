@@ -71,12 +71,15 @@ export function buildRuntimes(config: ApfConfig, instanceId: string, logger: Log
   const sources = new StatusSources({ config, logger, queues: enabled, ...(observers.fetch === undefined ? {} : { observe: observers.fetch }) });
   const queues = new Map<string, RunnableQueue & { batchStatusKey: string; wmsKey: string | undefined }>();
   const maxAgeMs = new Map<string, number>();
+  // one string per batch source, not one per queue
+  const sourceIds = new Map<string, string>();
   for (const q of enabled) {
     const keys = sources.keysOf(q.name);
     if (keys === undefined) continue;
     try {
       const rt = buildQueueRuntime(config, q, logger);
-      const { source } = clusterSourceOf(keys.batch, instanceId);
+      let source = sourceIds.get(keys.batch);
+      if (source === undefined) sourceIds.set(keys.batch, (source = clusterSourceOf(keys.batch, instanceId).source));
       const maxage = q.batchstatus.options['maxage'];
       maxAgeMs.set(source, (typeof maxage === 'number' ? maxage : 360) * 1000);
       queues.set(q.name, {

@@ -63,12 +63,19 @@ function observed<S extends { fetch(signal: AbortSignal): Promise<unknown> }>(so
   };
 }
 
+/** The WMS and batch source keys of a queue (`<plugin id>:<source key>`). */
+export interface SourceKeys {
+  readonly wms: string | undefined;
+  readonly batch: string;
+}
+
 /** Builds and caches the shared sources; answers per-queue {@link SourceView}s. */
 export class StatusSources {
   readonly #wms = new Map<string, Slot<WmsSnapshot>>();
   readonly #batch = new Map<string, Slot<BatchSnapshot>>();
   readonly #wmsSources = new Map<string, WmsSource>();
-  readonly #queueKeys = new Map<string, { wms: string | undefined; batch: string }>();
+  /** Source keys by queue; queues with the same sources share one object (and its strings). */
+  readonly #queueKeys = new Map<string, SourceKeys>();
   readonly #now: () => number;
   readonly #log: Logger;
 
@@ -79,6 +86,7 @@ export class StatusSources {
     const batchGroups = new Map<string, QueueConfig[]>();
     const wmsFirst = new Map<string, QueueConfig>();
     const batchFirst = new Map<string, QueueConfig>();
+    const shared = new Map<string, SourceKeys>();
     for (const q of opts.queues) {
       let wmsKey: string | undefined;
       if (q.wmsstatus !== undefined) {
@@ -93,7 +101,10 @@ export class StatusSources {
       const batchKey = `${bdef.id}:${bdef.sourceKey(q.batchstatus.options, opts.config.factory)}`;
       push(batchGroups, batchKey, q);
       if (!batchFirst.has(batchKey)) batchFirst.set(batchKey, q);
-      this.#queueKeys.set(q.name, { wms: wmsKey, batch: batchKey });
+      const pairKey = `${wmsKey ?? ''}\u0000${batchKey}`;
+      let keys = shared.get(pairKey);
+      if (keys === undefined) shared.set(pairKey, (keys = Object.freeze({ wms: wmsKey, batch: batchKey })));
+      this.#queueKeys.set(q.name, keys);
     }
     const ctx = (queues: QueueConfig[], plugin: string): SourceContext => ({
       config: opts.config,
@@ -119,7 +130,7 @@ export class StatusSources {
   }
 
   /** Source keys of a queue. */
-  keysOf(queue: string): { wms: string | undefined; batch: string } | undefined {
+  keysOf(queue: string): SourceKeys | undefined {
     return this.#queueKeys.get(queue);
   }
 

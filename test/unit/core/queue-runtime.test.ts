@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import { buildQueueRuntime } from '../../../src/core/queue-runtime.ts';
+import { buildRuntimes } from '../../../src/core/runtimes.ts';
 import { recordingLogger, WARN } from '../plugins/batch-submit/context.ts';
 
 const FACTORY = ['[Factory]', 'factoryId = t', 'factoryAdminEmail = a@example.org', 'baseLogDir = /tmp/apf-logs', 'baseLogDirUrl = http://localhost:25880', ''].join('\n');
@@ -50,5 +51,41 @@ describe('buildQueueRuntime', () => {
     const n = await rts[2]!.submitter.submit({ n: 2, cycleId: 'N1:1:7', now: new Date() }, new AbortController().signal);
     expect(n.jobIds).toHaveLength(2);
     expect(records.find((r) => r.msg === 'noop submit')).toMatchObject({ plugin: 'Noop', queue: 'N1', n: 2, cycle: 'N1:1:7' });
+  });
+
+  it('gives queues with the same status sources one keys object, and apart those that differ', async () => {
+    const config = await loaded(
+      [
+        '[DEFAULT]',
+        'enabled = True',
+        'batchstatusplugin = Condor',
+        'batchsubmitplugin = Noop',
+        'wmsstatusplugin = Static',
+        'schedplugin = Ready',
+        '[Q1]',
+        'wmsqueue = Q1',
+        '[Q2]',
+        'wmsqueue = Q2',
+        '[R1]',
+        'wmsqueue = R1',
+        'batchstatus.condor.queryargs = -name other@schedd.example.org -pool pool.example.org',
+        '',
+      ].join('\n'),
+    );
+    const { logger } = recordingLogger();
+    const rt = buildRuntimes(config, 'i1', logger);
+    const [q1, q2, r1] = ['Q1', 'Q2', 'R1'].map((q) => rt.sources.keysOf(q));
+    expect(q1?.batch).toMatch(/^Condor:/);
+    expect(q1).toBe(q2);
+    expect(Object.isFrozen(q1)).toBe(true);
+    expect(r1).not.toBe(q1);
+    expect(r1?.batch).not.toBe(q1?.batch);
+    expect(r1?.wms).toBe(q1?.wms);
+    const runnable = ['Q1', 'Q2', 'R1'].map((q) => rt.queues.get(q));
+    expect(runnable.map((r) => [r?.batchStatusKey, r?.batchSource])).toEqual([
+      [q1?.batch, 'condor:local@i1'],
+      [q1?.batch, 'condor:local@i1'],
+      [r1?.batch, expect.stringContaining('other@schedd.example.org') as unknown],
+    ]);
   });
 });
