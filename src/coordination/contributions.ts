@@ -12,14 +12,16 @@
  * `at` and `seq` always come first: the Lua scripts read them by string match. Read it with
  * {@link decodeSourceRecord} (or {@link ContributionStore.readAll}), never by hand.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ApfError, describeError } from '../errors.ts';
 import type { BatchQueueInfo } from '../core/info.ts';
+import { carryOver, rememberRead, type RememberedSource } from './carry-over.ts';
 import type { SubmittedEntry } from './cluster-view.ts';
 import type { Keys } from './keys.ts';
 import type { SourceRecord } from './records.ts';
 import { CONTRIB_PUBLISH } from './lua/contrib-publish-3.ts';
-import { CONTRIB_READ_ALL } from './lua/contrib-read-all-1.ts';
+import { CONTRIB_READ_ALL } from './lua/contrib-read-all-2.ts';
 import { CONTRIB_SUBMITTED } from './lua/contrib-submitted-1.ts';
 
 /** The source id and owner of a batch source, from its batch status key (`local` or `<name>:<pool>`). */
@@ -103,6 +105,11 @@ export interface ContributionsSnapshot {
   readonly submitted: readonly SubmittedEntry[];
   /** Sources whose stored snapshot could not be decoded (skipped: their counts are unknown). */
   readonly invalid: readonly string[];
+  /**
+   * Sources that Redis lost with its data and that are counted from this process's memory until
+   * their owners publish again (carry-over.ts); included in `sources` and `submitted`.
+   */
+  readonly carried: readonly string[];
 }
 
 /** What {@link ContributionStore.publish} did. */
@@ -174,6 +181,10 @@ export class ContributionStore {
    * theirs, so an unchanged snapshot (thousands of queues) is neither sent nor decoded again.
    */
   #decoded = new Map<string, { readonly head: string; readonly rec: SourceRecord }>();
+  /** The epoch of the last read (undefined before the first), and what Redis held then. */
+  #epoch: string | undefined;
+  #seen = new Map<string, RememberedSource>();
+  #carried = new Map<string, RememberedSource>();
   /** Bumped by every local write, so a read begun before it is never handed to a later caller. */
   #writes = 0;
   #inflight: { readonly writes: number; readonly promise: Promise<ContributionsSnapshot> } | undefined;
@@ -275,17 +286,20 @@ export class ContributionStore {
     const heads = [...held].flatMap(([id, d]) => [id, d.head]);
     let reply: unknown;
     try {
-      reply = await this.#readAll(this.#keys.sources, this.#snapKey[0], this.#snapKey[1], this.#subKey[0], this.#subKey[1], ...heads);
+      reply = await this.#readAll(this.#keys.sources, this.#keys.epoch, this.#snapKey[0], this.#snapKey[1], this.#subKey[0], this.#subKey[1], randomUUID(), ...heads);
     } catch (err) {
       throw redisError('reading batch contributions', err);
     }
     const flat = reply as unknown[];
+    const epoch = String(flat[0]);
     const sources: SourceRecord[] = [];
     const submitted: SubmittedEntry[] = [];
     const invalid: string[] = [];
+    const present = new Set<string>();
     const decoded = new Map<string, { readonly head: string; readonly rec: SourceRecord }>();
-    for (let i = 0; i + 2 < flat.length; i += 3) {
+    for (let i = 1; i + 2 < flat.length; i += 3) {
       const id = String(flat[i]);
+      present.add(id);
       const text = String(flat[i + 1]);
       const same = text === '=' ? held.get(id) : undefined;
       if (same !== undefined) {
@@ -308,7 +322,16 @@ export class ContributionStore {
     }
     // Sources gone from the index (decommissioned) are forgotten with the rest.
     this.#decoded = decoded;
-    return { sources, submitted, invalid };
+    const lost = this.#epoch !== undefined && epoch !== this.#epoch;
+    const carried = carryOver({ lost, previous: this.#seen, carried: this.#carried, present, now: Date.now(), maxAgeMs: this.#submittedTtlMs });
+    this.#epoch = epoch;
+    this.#seen = rememberRead(sources, submitted);
+    this.#carried = carried;
+    for (const r of carried.values()) {
+      sources.push(r.rec);
+      submitted.push(...r.submitted);
+    }
+    return { sources, submitted, invalid, carried: [...carried.keys()] };
   }
 
   /**

@@ -42,6 +42,14 @@ export class Keys {
     return this.#q(queue, `slot:${slot}`);
   }
 
+  /**
+   * String: a random id set once (by the first read of the contributions) and never changed. A
+   * different or missing value tells the instances that Redis lost its data (contributions.ts).
+   */
+  get epoch(): string {
+    return `${this.prefix}:epoch`;
+  }
+
   /** Zset: batch source key → last publish time (ms). */
   get sources(): string {
     return `${this.prefix}:sources`;

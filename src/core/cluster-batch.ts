@@ -41,6 +41,8 @@ export class ClusterBatch {
   #readAt = 0;
   #inflight: { readonly startedAt: number; readonly promise: Promise<BatchCounts> } | null = null;
   #lastError: string | null = null;
+  /** The sources counted from memory after a Redis data loss, as last logged. */
+  #carried = '';
 
   constructor(o: ClusterBatchOptions) {
     this.#o = o;
@@ -79,6 +81,7 @@ export class ClusterBatch {
       this.#sums,
     );
     this.#sums = sums;
+    this.#logCarried(all.carried);
     // A slower read that began earlier must not replace (nor log transitions against) a newer view.
     if (this.#view !== null && this.#readAt > now) return next;
     for (const t of sourceTransitions(this.#view, next)) {
@@ -90,6 +93,17 @@ export class ClusterBatch {
     this.#readAt = now;
     this.#lastError = null;
     return next;
+  }
+
+  #logCarried(carried: readonly string[]): void {
+    const key = carried.join(' ');
+    if (key === this.#carried) return;
+    if (carried.length > 0) {
+      this.#o.logger.warn({ sources: carried }, 'Redis lost the batch contributions: these sources count from memory until their owners publish again');
+    } else {
+      this.#o.logger.info('every batch source lost with Redis data is published again');
+    }
+    this.#carried = key;
   }
 
   /**

@@ -60,6 +60,38 @@ describe('core/cluster-batch', () => {
     expect(await pending(), 'and that read is the new cache').toBe(3);
   });
 
+  it('after Redis lost its data, still counts the pilots of a source whose owner has not published again', async () => {
+    const k = new Keys('apfcbloss');
+    const registry = new InstanceRegistry(redis, k, { deadAfterMs: 60_000 });
+    for (const id of ['a', 'b']) {
+      await registry.register({ id, owner: `${id}:1:1`, host: 'h', pid: 1, version: 'v', configHash: 'x', startedAt: Date.now(), lastCycleAt: null, state: 'active', webPort: null });
+    }
+    const own = 'condor:local@a';
+    const theirs = 'condor:local@b';
+    const publish = (source: string, owner: string, pending: number): Promise<unknown> =>
+      new ContributionStore(other, k).publish({ source, owner, publisher: owner, at: Date.now(), queues: { Q: { pending, running: 0, done: 0, failed: 0 } } });
+    await publish(own, 'a', 1);
+    await publish(theirs, 'b', 2);
+    const records: Array<{ msg: string; sources?: string[] }> = [];
+    const logger = silentLogger();
+    logger.warn = ((o: { sources?: string[] }, msg: string) => void records.push({ msg, ...o })) as typeof logger.warn;
+    const cluster = new ClusterBatch({ contributions: new ContributionStore(redis, k), registry, logger, offlineGraceMs: 60_000, maxAgeMs: () => 60_000, cacheMs: 0 });
+    const pending = async (): Promise<number | undefined> => {
+      const v = await cluster.queueView('Q', own, new Map());
+      return v.available ? v.snapshot.queues.get('Q')?.pending : undefined;
+    };
+    expect(await pending()).toBe(3);
+    // Redis restarted without persistence: all of this cluster's keys are gone
+    await redis.del(...(await redis.keys('apfcbloss:*')));
+    await registry.register({ id: 'a', owner: 'a:1:1', host: 'h', pid: 1, version: 'v', configHash: 'x', startedAt: Date.now(), lastCycleAt: null, state: 'active', webPort: null });
+    await publish(own, 'a', 1);
+    // b's two pilots still exist in its schedd: they count until b publishes again
+    expect(await pending()).toBe(3);
+    expect(records.filter((r) => r.msg.startsWith('Redis lost'))).toEqual([expect.objectContaining({ sources: [theirs] })]);
+    await publish(theirs, 'b', 5);
+    expect(await pending()).toBe(6);
+  });
+
   it('hands the next lease holder the end time of the last committed cycle', async () => {
     const state = new QueueState(redis, keys, { history: 10 });
     const a = new QueueLeases(redis, keys, 'a:1:1', { ttlMs: 5000 }, log);

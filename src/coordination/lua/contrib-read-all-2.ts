@@ -2,14 +2,15 @@
  * Reads every published batch source and the pilots submitted into each after its snapshot, in
  * one round trip (ContributionStore.readAll).
  *
- * KEYS[1] the `sources` index zset. ARGV[1]/ARGV[2] prefix and suffix of a snapshot key,
- * ARGV[3]/ARGV[4] prefix and suffix of a submitted zset key (derived from Keys, so key names stay
- * defined in one place). Then, optionally, pairs ARGV[5 + 2k] source id, ARGV[6 + 2k] the head
+ * KEYS[1] the `sources` index zset, KEYS[2] the epoch string. ARGV[1]/ARGV[2] prefix and suffix of
+ * a snapshot key, ARGV[3]/ARGV[4] prefix and suffix of a submitted zset key (derived from Keys, so
+ * key names stay defined in one place), ARGV[5] an epoch to store when there is none (a new Redis,
+ * or one that lost its data). Then, optionally, pairs ARGV[6 + 2k] source id, ARGV[7 + 2k] the head
  * `{"at":<at>,"seq":<seq>,` of the snapshot the caller already holds decoded. The per-source keys
  * are not declared in KEYS: apf runs on a single Redis (optionally with Sentinel), never on Redis
  * Cluster.
  *
- * Returns a flat array `source, snapshot, {member, score, …}` per source. The snapshot is `''`
+ * Returns the epoch, then a flat array `source, snapshot, {member, score, …}` per source. The snapshot is `''`
  * when missing, `'='` when it still starts with the head the caller passed for that source (it is
  * unchanged: `at` and `seq` change with every publish, so the caller's copy is current and the
  * text is not sent again), else the text as stored (not decoded here: the script stays cheap
@@ -18,10 +19,15 @@
  */
 export const CONTRIB_READ_ALL = {
   name: 'apfContribReadAll',
-  numberOfKeys: 1,
+  numberOfKeys: 2,
   lua: `
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[5]
+  redis.call('SET', KEYS[2], epoch)
+end
 local known = {}
-for i = 5, #ARGV - 1, 2 do known[ARGV[i]] = ARGV[i + 1] end
+for i = 6, #ARGV - 1, 2 do known[ARGV[i]] = ARGV[i + 1] end
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local n = #ids
 local snaps = {}
@@ -32,7 +38,7 @@ for first = 1, n, chunk do
   local vals = redis.call('MGET', unpack(keys))
   for j = 1, #vals do snaps[first + j - 1] = vals[j] end
 end
-local out = {}
+local out = { epoch }
 for j = 1, n do
   local snap = snaps[j]
   local since = '-inf'
