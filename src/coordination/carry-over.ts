@@ -39,7 +39,7 @@ export interface CarryOverInput {
 }
 
 /** The sources to keep counting from memory after this read (none while no loss happened). */
-export function carryOver(o: CarryOverInput): Map<string, RememberedSource> {
+export function carryOver(o: CarryOverInput): ReadonlyMap<string, RememberedSource> {
   const next = new Map<string, RememberedSource>();
   const keep = (id: string, r: RememberedSource): void => {
     if (!o.present.has(id) && o.now - r.rec.at <= o.maxAgeMs) next.set(id, r);

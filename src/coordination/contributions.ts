@@ -163,6 +163,8 @@ function noControl(what: string, s: string): void {
   if (s === '' || /[\t\r\n]/.test(s)) throw new ApfError('APF_ERR_USAGE', `invalid ${what} ${JSON.stringify(s)}`);
 }
 
+const NOTHING_REMEMBERED: ReadonlyMap<string, RememberedSource> = new Map();
+
 /** Reads and writes the batch contributions of the whole cluster. */
 export class ContributionStore {
   readonly #redis: Redis;
@@ -183,8 +185,8 @@ export class ContributionStore {
   #decoded = new Map<string, { readonly head: string; readonly rec: SourceRecord }>();
   /** The epoch of the last read (undefined before the first), and what Redis held then. */
   #epoch: string | undefined;
-  #seen = new Map<string, RememberedSource>();
-  #carried = new Map<string, RememberedSource>();
+  #last: { readonly sources: readonly SourceRecord[]; readonly submitted: readonly SubmittedEntry[] } = { sources: [], submitted: [] };
+  #carried: ReadonlyMap<string, RememberedSource> = NOTHING_REMEMBERED;
   /** Bumped by every local write, so a read begun before it is never handed to a later caller. */
   #writes = 0;
   #inflight: { readonly writes: number; readonly promise: Promise<ContributionsSnapshot> } | undefined;
@@ -323,15 +325,20 @@ export class ContributionStore {
     // Sources gone from the index (decommissioned) are forgotten with the rest.
     this.#decoded = decoded;
     const lost = this.#epoch !== undefined && epoch !== this.#epoch;
-    const carried = carryOver({ lost, previous: this.#seen, carried: this.#carried, present, now: Date.now(), maxAgeMs: this.#submittedTtlMs });
+    // grouped by source only when a loss makes the previous read matter
+    const previous = lost ? rememberRead(this.#last.sources, this.#last.submitted) : NOTHING_REMEMBERED;
+    const carried = this.#carried.size === 0 && !lost ? NOTHING_REMEMBERED : carryOver({ lost, previous, carried: this.#carried, present, now: Date.now(), maxAgeMs: this.#submittedTtlMs });
     this.#epoch = epoch;
-    this.#seen = rememberRead(sources, submitted);
+    this.#last = { sources, submitted };
     this.#carried = carried;
-    for (const r of carried.values()) {
-      sources.push(r.rec);
-      submitted.push(...r.submitted);
-    }
-    return { sources, submitted, invalid, carried: [...carried.keys()] };
+    if (carried.size === 0) return { sources, submitted, invalid, carried: [] };
+    const kept = [...carried.values()];
+    return {
+      sources: [...sources, ...kept.map((r) => r.rec)],
+      submitted: [...submitted, ...kept.flatMap((r) => r.submitted)],
+      invalid,
+      carried: [...carried.keys()],
+    };
   }
 
   /**
