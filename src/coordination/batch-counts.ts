@@ -107,7 +107,8 @@ function snapshotSums(ordered: readonly SourceRecord[], counted: (source: string
   const totals = { pending: 0, running: 0, done: 0, failed: 0 };
   for (const q of [...accs.keys()].sort(byName)) {
     const a = accs.get(q) as NonNullable<ReturnType<typeof accs.get>>;
-    const info: BatchQueueInfo = { pending: a.pending, running: a.running, done: a.done, failed: a.failed };
+    const zero = a.pending === 0 && a.running === 0 && a.done === 0 && a.failed === 0;
+    const info: BatchQueueInfo = zero ? ZERO : { pending: a.pending, running: a.running, done: a.done, failed: a.failed };
     merged.set(q, a.recent ? { ...info, recent: { total: a.rt, short: a.rs } } : info);
     totals.pending += a.pending;
     totals.running += a.running;

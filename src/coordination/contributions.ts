@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ApfError, describeError } from '../errors.ts';
 import type { BatchQueueInfo } from '../core/info.ts';
+import { ZERO } from './batch-counts.ts';
 import { carryOver, rememberRead, type RememberedSource } from './carry-over.ts';
 import type { SubmittedEntry } from './cluster-view.ts';
 import type { Keys } from './keys.ts';
@@ -34,7 +35,15 @@ export function sourceIdFor(scheddKey: string, instanceId: string): { source: st
 // encoding (pure)
 
 /** The head every stored snapshot starts with; it changes with every publish (`at` and `seq`). */
-const SNAPSHOT_HEAD = /^\{"at":\d+,"seq":\d+,/;
+/**
+ * The start of a stored snapshot, `{"at":<at>,"seq":<seq>,`, which the read script compares to
+ * leave out a snapshot the reader already holds. Built from the decoded numbers, not cut from the
+ * text: V8 keeps a cut-out substring as a slice of its parent, so holding it would hold the whole
+ * snapshot text (hundreds of kilobytes for a large schedd) for as long as the source is known.
+ */
+export function snapshotHead(rec: Pick<SourceRecord, 'at' | 'seq'>): string {
+  return `{"at":${rec.at},"seq":${rec.seq},`;
+}
 
 type Counts = [number, number, number, number] | [number, number, number, number, number, number];
 
@@ -72,6 +81,11 @@ export function decodeSourceRecord(text: string): SourceRecord | null {
   for (const [name, c] of Object.entries(q as Record<string, unknown>)) {
     if (!Array.isArray(c) || (c.length !== 4 && c.length !== 6) || !c.every(isCount)) return null;
     const [pending, running, done, failed, total, short] = c;
+    if (total === undefined && pending === 0 && running === 0 && done === 0 && failed === 0) {
+      // most queues of a large schedd are idle: they share one frozen zero
+      queues.push([name, ZERO]);
+      continue;
+    }
     const info = { pending, running, done, failed } as BatchQueueInfo;
     queues.push([name, total === undefined ? info : { ...info, recent: { total, short: short as number } }]);
   }
@@ -309,11 +323,11 @@ export class ContributionStore {
         sources.push(same.rec);
       } else if (text !== '') {
         const rec = decodeSourceRecord(text);
-        const head = SNAPSHOT_HEAD.exec(text)?.[0];
         if (rec === null || rec.source !== id) invalid.push(id);
         else {
           sources.push(rec);
-          if (head !== undefined) decoded.set(id, { head, rec });
+          const head = snapshotHead(rec);
+          if (text.startsWith(head)) decoded.set(id, { head, rec });
         }
       }
       const sub = flat[i + 2] as unknown[];

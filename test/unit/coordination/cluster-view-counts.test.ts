@@ -124,6 +124,20 @@ describe('coordination/cluster-view', () => {
       expect(after.counts).toEqual(expected({ sources: [rec], submitted: [], instances: dead }, later));
     });
 
+    it('shares one frozen zero among the idle queues of the sums', () => {
+      const z = { pending: 0, running: 0, done: 0, failed: 0 };
+      const recs: SourceRecord[] = [
+        { source: 'condor:s1:pool', owner: null, publisher: 'a', at: NOW - MIN, seq: 1, queues: { A: z, B: z, C: { ...z, running: 1 } } },
+        { source: 'condor:s2:pool', owner: null, publisher: 'a', at: NOW - MIN, seq: 1, queues: { B: { ...z }, C: { ...z }, D: { ...z, recent: { total: 0, short: 0 } } } },
+      ];
+      const { counts } = buildBatchCounts(recs, [], [], opts());
+      expect(counts.merged.get('A')).toBe(counts.merged.get('B'));
+      expect(Object.isFrozen(counts.merged.get('A'))).toBe(true);
+      expect(counts.merged.get('C')).toEqual({ ...z, running: 1 });
+      expect(counts.merged.get('D')).toEqual({ ...z, recent: { total: 0, short: 0 } });
+      expect(plain(counts, expected({ sources: recs, submitted: [], instances: [] }, opts()).merged).merged.size).toBe(4);
+    });
+
     it('feeds batchViewFor exactly as a full view does', () => {
       const c = randomCase(42);
       const own = c.sources[0]?.source ?? null;

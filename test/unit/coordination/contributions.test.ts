@@ -4,6 +4,7 @@ import {
   decodeSubmittedMember,
   encodeSourceBody,
   encodeSubmittedMember,
+  snapshotHead,
   sourceIdFor,
 } from '../../../src/coordination/contributions.ts';
 import type { SourceRecord } from '../../../src/coordination/records.ts';
@@ -50,6 +51,25 @@ describe('coordination/contributions', () => {
     expect(back?.queues['constructor']?.pending).toBe(2);
     // An own property, not the prototype.
     expect(Object.getPrototypeOf(back?.queues)).toBe(Object.prototype);
+  });
+
+  it('shares one frozen zero among the idle queues of a snapshot, and builds its head from the numbers', () => {
+    const rec: SourceRecord = {
+      ...REC,
+      queues: { A: { pending: 0, running: 0, done: 0, failed: 0 }, B: { pending: 0, running: 0, done: 0, failed: 0 }, C: { pending: 0, running: 2, done: 0, failed: 0 } },
+    };
+    const text = stored(rec);
+    const got = decodeSourceRecord(text);
+    expect(got?.queues).toEqual(rec.queues);
+    expect(got?.queues['A']).toBe(got?.queues['B']);
+    expect(Object.isFrozen(got?.queues['A'])).toBe(true);
+    expect(got?.queues['C']).not.toBe(got?.queues['A']);
+    // a zero with recent-history counts is its own object
+    const recent = decodeSourceRecord(stored({ ...rec, queues: { D: { pending: 0, running: 0, done: 0, failed: 0, recent: { total: 0, short: 0 } } } }));
+    expect(recent?.queues['D']).toEqual({ pending: 0, running: 0, done: 0, failed: 0, recent: { total: 0, short: 0 } });
+    // the head the read script compares is the stored text's own start
+    expect(text.startsWith(snapshotHead(got as SourceRecord))).toBe(true);
+    expect(snapshotHead({ at: 1_800_000_000_123, seq: 42 })).toBe('{"at":1800000000123,"seq":42,');
   });
 
   it('refuses anything that is not a stored record', () => {
