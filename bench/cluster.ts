@@ -9,7 +9,7 @@
  * intervals:
  *   - dispatch lag (cycle start − scheduler slot) from the cycle records in Redis;
  *   - CPU ms per cycle of each instance (/proc/<pid>/stat utime+stime deltas ÷ its cycles);
- *   - RSS per instance (/proc/<pid>/status VmRSS, sampled; VmHWM for the peak), and how much of it
+ *   - RSS per instance (/proc/<pid>/status VmRSS sampled every 5 s: mean and maximum; VmHWM for the peak), and how much of it
  *     is private to the instance and how much shared with the others (smaps_rollup: the node binary);
  *   - Redis commands per cycle, both the commands clients sent (counted inside each instance by
  *     bench/cluster/count-commands.ts from ioredis' diagnostics channel) and the commands Redis
@@ -222,12 +222,19 @@ async function main(): Promise<void> {
     const s0 = await snapshot();
     log(`measuring for ${WINDOW_MS / 1000} s`);
     const rss = new Map(instances.map((i) => [i.id, 0]));
+    /** Sum and count of each instance's RSS samples (the mean is steadier than the maximum, which depends on where the collections fall). */
+    const rssSum = new Map(instances.map((i) => [i.id, { sum: 0, n: 0 }]));
     /** Private resident memory at the sample of each instance's highest RSS. */
     const own = new Map(instances.map((i) => [i.id, { privateMiB: 0, sharedMiB: 0, pssMiB: 0 }]));
     while (Date.now() < s0.at + WINDOW_MS) {
       await sleep(Math.min(5000, Math.max(0, s0.at + WINDOW_MS - Date.now())));
       for (const i of instances) {
         const now = memory(i.proc.pid).rssMiB;
+        const acc = rssSum.get(i.id);
+        if (acc !== undefined) {
+          acc.sum += now;
+          acc.n++;
+        }
         if (now < (rss.get(i.id) ?? 0)) continue;
         rss.set(i.id, now);
         own.set(i.id, residentSplit(i.proc.pid));
@@ -257,6 +264,7 @@ async function main(): Promise<void> {
         cycles: w.perInstance.get(i.id) ?? 0,
         cpuMs: (s1.cpu.get(i.id) ?? 0) - (s0.cpu.get(i.id) ?? 0),
         rssMiB: Math.max(rss.get(i.id) ?? 0, mem.rssMiB),
+        rssMeanMiB: (rssSum.get(i.id)?.sum ?? NaN) / (rssSum.get(i.id)?.n ?? NaN),
         privateMiB: own.get(i.id)?.privateMiB ?? NaN,
         sharedMiB: own.get(i.id)?.sharedMiB ?? NaN,
         pssMiB: own.get(i.id)?.pssMiB ?? NaN,

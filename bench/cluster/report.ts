@@ -29,6 +29,8 @@ export interface RunResult {
     cycles: number;
     cpuMs: number;
     rssMiB: number;
+    /** Mean of the RSS samples taken every 5 s in the window. */
+    rssMeanMiB: number;
     peakMiB: number;
     /** Of the RSS at its highest sample: pages private to the instance, and pages shared with other processes (the node binary). */
     privateMiB: number;
@@ -89,13 +91,13 @@ export function renderRun(r: RunResult): string {
     '',
     `Setup: instances run ${r.runtime}; lease TTL ${r.leaseTtlS} s, BullMQ lock ${r.lockDurationS} s and stalled check every ${r.stalledIntervalS} s, ${r.concurrency} concurrent cycles per instance; the reconciler created the ${fmt(r.queues)} schedulers in ${fmt(r.setup.schedulersS, 1)} s; warm-up ${fmt(r.setup.warmupS)} s; measured over ${fmt(r.windowS)} s (${fmt(r.windowS / r.intervalS, 1)} intervals): ${fmt(w.cycles)} committed cycles (${outcomes}; ${fmt(w.pilots)} pilots "submitted"), ${fmt(w.missingSlots)} of ${fmt(w.expectedSlots)} scheduler slots without a record; skips in the window: ${list(r.skipsInWindow)}, over the whole run: ${list(r.skips)}.`,
     '',
-    '| instance | cycles | CPU ms / cycle | RSS MiB (max in window) | of it private / shared MiB | PSS MiB | peak RSS MiB | JS heap used MiB (end) | event-loop delay p99 / max ms | commands sent / cycle |',
+    '| instance | cycles | CPU ms / cycle | RSS MiB (mean / max in window) | of it private / shared MiB | PSS MiB | peak RSS MiB | JS heap used MiB (end) | event-loop delay p99 / max ms | commands sent / cycle |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.perInstance.map(
       (p) =>
-        `| ${p.id} | ${fmt(p.cycles)} | ${fmt(p.cpuMs / p.cycles, 2)} | ${fmt(p.rssMiB, 1)} | ${fmt(p.privateMiB, 1)} / ${fmt(p.sharedMiB, 1)} | ${fmt(p.pssMiB, 1)} | ${fmt(p.peakMiB, 1)} | ${fmt(p.heapMiB, 1)} | ${fmt(p.loopDelayMs.p99)} / ${fmt(p.loopDelayMs.max)} | ${fmt(p.clientCommands / p.cycles, 1)} |`,
+        `| ${p.id} | ${fmt(p.cycles)} | ${fmt(p.cpuMs / p.cycles, 2)} | ${fmt(p.rssMeanMiB, 1)} / ${fmt(p.rssMiB, 1)} | ${fmt(p.privateMiB, 1)} / ${fmt(p.sharedMiB, 1)} | ${fmt(p.pssMiB, 1)} | ${fmt(p.peakMiB, 1)} | ${fmt(p.heapMiB, 1)} | ${fmt(p.loopDelayMs.p99)} / ${fmt(p.loopDelayMs.max)} | ${fmt(p.clientCommands / p.cycles, 1)} |`,
     ),
-    `| all | ${fmt(w.cycles)} | ${fmt(cpuPerCycle, 2)} | ${fmt(maxRss, 1)} | | | | | | ${fmt(r.clientPerCycle, 1)} |`,
+    `| all | ${fmt(w.cycles)} | ${fmt(cpuPerCycle, 2)} | ${fmt(r.perInstance.reduce((a, p) => a + p.rssMeanMiB, 0) / r.perInstance.length, 1)} / ${fmt(maxRss, 1)} | | | | | | ${fmt(r.clientPerCycle, 1)} |`,
     '',
     `Redis per committed cycle: **${fmt(r.clientPerCycle, 1)} commands sent by clients** (round trips; a script call is one), **${fmt(r.executedPerCycle, 1)} commands executed** including those run inside Lua scripts (INFO commandstats; \`total_commands_processed\` gives ${fmt(r.totalProcessedPerCycle, 1)}); redis-server CPU ${fmt(r.redisCpuMsPerCycle, 3)} ms per cycle; used memory ${fmt(r.redisMemoryMiB, 1)} MiB at the end.`,
     `Most frequent commands sent per cycle: ${r.topClient.map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}.`,
