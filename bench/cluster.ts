@@ -9,8 +9,9 @@
  * intervals:
  *   - dispatch lag (cycle start − scheduler slot) from the cycle records in Redis;
  *   - CPU ms per cycle of each instance (/proc/<pid>/stat utime+stime deltas ÷ its cycles);
- *   - RSS per instance (/proc/<pid>/status VmRSS sampled every 5 s: mean and maximum; VmHWM for the peak), and how much of it
- *     is private to the instance and how much shared with the others (smaps_rollup: the node binary);
+ *   - RSS per instance (/proc/<pid>/status VmRSS sampled every 5 s: mean and maximum; VmHWM for
+ *     the peak), and how much of it is private to the instance and how much shared with the others
+ *     (smaps_rollup: the node binary);
  *   - Redis commands per cycle, both the commands clients sent (counted inside each instance by
  *     bench/cluster/count-commands.ts from ioredis' diagnostics channel) and the commands Redis
  *     executed including those inside Lua (INFO commandstats; total_commands_processed as a check).

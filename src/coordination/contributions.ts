@@ -34,12 +34,12 @@ export function sourceIdFor(scheddKey: string, instanceId: string): { source: st
 // ---------------------------------------------------------------------------------------------
 // encoding (pure)
 
-/** The head every stored snapshot starts with; it changes with every publish (`at` and `seq`). */
 /**
- * The start of a stored snapshot, `{"at":<at>,"seq":<seq>,`, which the read script compares to
- * leave out a snapshot the reader already holds. Built from the decoded numbers, not cut from the
- * text: V8 keeps a cut-out substring as a slice of its parent, so holding it would hold the whole
- * snapshot text (hundreds of kilobytes for a large schedd) for as long as the source is known.
+ * The head every stored snapshot starts with, `{"at":<at>,"seq":<seq>,` (it changes with every
+ * publish), which the read script compares to leave out a snapshot the reader already holds.
+ * Built from the decoded numbers, not cut from the text: V8 keeps a cut-out substring as a slice
+ * of its parent, so holding it would hold the whole snapshot text (hundreds of kilobytes for a
+ * large schedd) for as long as the source is known.
  */
 export function snapshotHead(rec: Pick<SourceRecord, 'at' | 'seq'>): string {
   return `{"at":${rec.at},"seq":${rec.seq},`;

@@ -3,10 +3,11 @@
  * without listening so tests drive it in-process on port 0. Every request is isolated: an error in
  * a handler is a 500 for that request only, and nothing here is on a cycle's path.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { describeError } from '../errors.ts';
+import { http } from '../util/builtin-http.ts';
 import type { WebDeps } from './deps.ts';
 import { HttpError, compile, json, type Route, type WebRequest, type WebResponse } from './router.ts';
 
@@ -61,7 +62,7 @@ function send(res: ServerResponse, r: WebResponse, head: boolean): void {
 export function buildServer(deps: WebDeps, routes: readonly Route[]): Server {
   const match = compile(routes);
   const log = deps.logger.child({ component: 'web' });
-  return createServer((req, res) => {
+  return http.createServer((req, res) => {
     void (async () => {
       const method = req.method ?? 'GET';
       let url: URL;
