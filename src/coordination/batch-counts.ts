@@ -60,6 +60,11 @@ export function sourceStatus(rec: SourceRecord, st: ReturnType<typeof classify>,
 /** All-zero counts: a queue a source holds only submitted-since pilots of. */
 export const ZERO: BatchQueueInfo = Object.freeze({ pending: 0, running: 0, done: 0, failed: 0 });
 
+/** A queue's counts; the shared {@link ZERO} when all four are 0 (idle queues share one object). */
+export function countsOf(pending: number, running: number, done: number, failed: number): BatchQueueInfo {
+  return pending === 0 && running === 0 && done === 0 && failed === 0 ? ZERO : { pending, running, done, failed };
+}
+
 /** The part of a {@link ClusterView} the cycles work from ({@link batchViewFor}): no per-queue breakdown by source. */
 export type BatchCounts = Pick<ClusterView, 'now' | 'sources' | 'merged' | 'totals'>;
 
@@ -107,8 +112,7 @@ function snapshotSums(ordered: readonly SourceRecord[], counted: (source: string
   const totals = { pending: 0, running: 0, done: 0, failed: 0 };
   for (const q of [...accs.keys()].sort(byName)) {
     const a = accs.get(q) as NonNullable<ReturnType<typeof accs.get>>;
-    const zero = a.pending === 0 && a.running === 0 && a.done === 0 && a.failed === 0;
-    const info: BatchQueueInfo = zero ? ZERO : { pending: a.pending, running: a.running, done: a.done, failed: a.failed };
+    const info = countsOf(a.pending, a.running, a.done, a.failed);
     merged.set(q, a.recent ? { ...info, recent: { total: a.rt, short: a.rs } } : info);
     totals.pending += a.pending;
     totals.running += a.running;

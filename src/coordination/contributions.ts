@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ApfError, describeError } from '../errors.ts';
 import type { BatchQueueInfo } from '../core/info.ts';
-import { ZERO } from './batch-counts.ts';
+import { countsOf } from './batch-counts.ts';
 import { carryOver, rememberRead, type RememberedSource } from './carry-over.ts';
 import type { SubmittedEntry } from './cluster-view.ts';
 import type { Keys } from './keys.ts';
@@ -81,12 +81,8 @@ export function decodeSourceRecord(text: string): SourceRecord | null {
   for (const [name, c] of Object.entries(q as Record<string, unknown>)) {
     if (!Array.isArray(c) || (c.length !== 4 && c.length !== 6) || !c.every(isCount)) return null;
     const [pending, running, done, failed, total, short] = c;
-    if (total === undefined && pending === 0 && running === 0 && done === 0 && failed === 0) {
-      // most queues of a large schedd are idle: they share one frozen zero
-      queues.push([name, ZERO]);
-      continue;
-    }
-    const info = { pending, running, done, failed } as BatchQueueInfo;
+    // most queues of a large schedd are idle: they share one frozen zero
+    const info = countsOf(pending as number, running as number, done as number, failed as number);
     queues.push([name, total === undefined ? info : { ...info, recent: { total, short: short as number } }]);
   }
   return { source, owner, publisher, at, seq, queues: Object.fromEntries(queues) };
