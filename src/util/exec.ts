@@ -4,9 +4,17 @@
  * Every command runs in its own process group (`detached`), so that when its deadline passes or
  * the caller aborts, the whole group — the command and anything it forked — is killed: SIGTERM,
  * then SIGKILL after a short grace. A hung `condor_submit` therefore never blocks anything else.
+ *
+ * execa is loaded on the first command, not with this module: every batch plugin imports this
+ * file through the static plugin registry, and an instance whose queues run no command (or runs
+ * none yet) should not carry execa's dependency tree (about 10 MiB of RSS; docs/decisions.md).
  */
-import { execa } from 'execa';
+import type * as Execa from 'execa';
 import { ApfError } from '../errors.ts';
+
+let execaModule: Promise<typeof Execa> | undefined;
+/** execa's module, imported once on first use. */
+const loadExeca = (): Promise<typeof Execa> => (execaModule ??= import('execa'));
 
 /** Options for {@link runCommand}. */
 export interface RunCommandOptions {
@@ -50,6 +58,7 @@ export async function runCommand(
   options: RunCommandOptions,
 ): Promise<CommandResult> {
   const command = [file, ...args].join(' ');
+  const { execa } = await loadExeca();
   const started = performance.now();
   if (options.signal?.aborted) throw new ApfError('APF_ERR_ABORTED', `${file}: cancelled before start`);
   const child = execa(file, args, {

@@ -10,8 +10,17 @@
  * header and never appear in messages, error details or logs (see {@link redactUrl}).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { ApfError } from '../errors.ts';
+
+let undiciModule: Promise<typeof Undici> | undefined;
+/**
+ * undici's module, imported on the first request rather than with this file: the config loader
+ * and the PanDA plugins import this file, and an instance that makes no HTTP request (or none yet)
+ * should not carry undici (about 10 MiB of RSS; docs/decisions.md).
+ */
+const loadUndici = (): Promise<typeof Undici> => (undiciModule ??= import('undici'));
 
 /** Timeouts of the shared agent, in milliseconds. */
 export interface HttpAgentOptions {
@@ -36,8 +45,9 @@ export const HTTP_AGENT_DEFAULTS: Required<HttpAgentOptions> = Object.freeze({
 let agentOptions: Required<HttpAgentOptions> = HTTP_AGENT_DEFAULTS;
 let agent: Agent | undefined;
 
-/** The process's shared agent (created on first use). */
-export function httpAgent(): Dispatcher {
+/** The process's shared agent (created, and undici loaded, on first use). */
+export async function httpAgent(): Promise<Dispatcher> {
+  const { Agent } = await loadUndici();
   agent ??= new Agent({
     connect: { timeout: agentOptions.connectTimeoutMs },
     headersTimeout: agentOptions.headersTimeoutMs,
@@ -193,11 +203,12 @@ async function once(
   options: HttpRequestOptions,
 ): Promise<HttpResponse> {
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  const { request } = await loadUndici();
   const res = await request(url, {
     method,
     headers,
     signal,
-    dispatcher: options.dispatcher ?? httpAgent(),
+    dispatcher: options.dispatcher ?? (await httpAgent()),
     ...(options.body === undefined ? {} : { body: options.body }),
     ...(options.headersTimeoutMs === undefined ? {} : { headersTimeout: options.headersTimeoutMs }),
     ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeout: options.bodyTimeoutMs }),
