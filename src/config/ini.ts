@@ -15,6 +15,7 @@
  */
 import { LayeredEntries } from './layered.ts';
 import type { ConfigProblem, RawEntry, SourceLocation } from './types.ts';
+import { ownString } from '../util/own-string.ts';
 
 /** A section as written: its own keys only (DEFAULT not merged), in first-definition order. */
 export interface IniSection {
@@ -97,6 +98,9 @@ function pyRstrip(s: string): string {
 function splitLines(text: string): string[] {
   const lines = text.split(/\r\n|\r|\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  // Each line its own string, so that the names and values kept from it do not keep the whole
+  // file's text alive (src/util/own-string.ts).
+  for (let i = 0; i < lines.length; i++) lines[i] = ownString(lines[i] as string);
   return lines;
 }
 
