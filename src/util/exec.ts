@@ -16,6 +16,11 @@ let execaModule: Promise<typeof Execa> | undefined;
 /** execa's module, imported once on first use. */
 const loadExeca = (): Promise<typeof Execa> => (execaModule ??= import('execa'));
 
+/** Loads the command runner now rather than on the first command (before a privilege drop). */
+export async function loadCommandRunner(): Promise<void> {
+  await loadExeca();
+}
+
 /** Options for {@link runCommand}. */
 export interface RunCommandOptions {
   /** Deadline in milliseconds; the process group is killed when it passes. Required: no call is unbounded. */

@@ -22,6 +22,11 @@ let undiciModule: Promise<typeof Undici> | undefined;
  */
 const loadUndici = (): Promise<typeof Undici> => (undiciModule ??= import('undici'));
 
+/** Loads the HTTP client now rather than on the first request (before a privilege drop). */
+export async function loadHttpClient(): Promise<void> {
+  await loadUndici();
+}
+
 /** Timeouts of the shared agent, in milliseconds. */
 export interface HttpAgentOptions {
   /** TCP + TLS connection establishment. @defaultValue 10 000 */

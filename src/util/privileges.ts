@@ -258,6 +258,12 @@ export interface EnterRunAsOptions {
   readonly logger: Logger;
   readonly ops?: IdentityOps;
   readonly lookup?: (name: string) => Promise<Account | undefined>;
+  /**
+   * Runs as root right before the identity changes, and only then: loads what the process may
+   * no longer be able to read as the user (the libraries apf imports on first use, when the
+   * install is readable by root only).
+   */
+  readonly beforeDrop?: () => Promise<void>;
 }
 
 /**
@@ -304,6 +310,7 @@ export async function enterRunAs(o: EnterRunAsOptions): Promise<DropReport | und
       details: { port: s.webPort },
     });
   }
+  await o.beforeDrop?.();
   const report = dropPrivileges({ account, files: o.files, trees: [s.stateDir], ops });
   o.logger.info({ user: report.user, uid: report.uid, gid: report.gid, groups: report.groups, home: report.home, from: plan.from, chowned: report.chowned }, 'privileges dropped');
   for (const w of report.warnings) o.logger.warn(w);

@@ -7,6 +7,8 @@ import { defaultConfigDir, loadConfig } from '../../config/load.ts';
 import { formatProblem } from '../../config/types.ts';
 import { FactoryDaemon } from '../../core/daemon.ts';
 import { ApfError, describeError } from '../../errors.ts';
+import { loadCommandRunner } from '../../util/exec.ts';
+import { loadHttpClient } from '../../util/http.ts';
 import { enterRunAs, removePidFile, writePidFile, type RunAsSettings } from '../../util/privileges.ts';
 import { resolve } from 'node:path';
 
@@ -73,6 +75,10 @@ export const startCommand: CliCommand = {
         settings: () => runAsSettings(configDir, webPort === undefined ? undefined : Number(webPort)),
         files: [logFile?.path, pidFile].filter((f) => f !== undefined),
         logger,
+        // The libraries imported on first use are loaded while the install is surely readable.
+        beforeDrop: async () => {
+          await Promise.all([loadHttpClient(), loadCommandRunner()]);
+        },
       });
       daemon = await FactoryDaemon.start({
         configDir,

@@ -287,6 +287,26 @@ describe('util/privileges', () => {
       expect(p.uid).toBe(990);
     });
 
+    it('beforeDrop runs as root right before a drop, and not when nothing is dropped', async () => {
+      const seen: (number | string)[] = [];
+      const beforeDrop = (p: FakeProcess) => (): Promise<void> => {
+        seen.push(p.uid, p.calls.length);
+        return Promise.resolve();
+      };
+      const dropping = new FakeProcess();
+      await enterRunAs({ runas: 'apf', allowRoot: false, settings: settings(), files: [], logger, ops: dropping, lookup, beforeDrop: beforeDrop(dropping) });
+      expect(seen).toEqual([0, 0]); // still root, no identity call made yet
+      expect(dropping.uid).toBe(990);
+      const staying = new FakeProcess();
+      await enterRunAs({ runas: undefined, allowRoot: true, settings: settings(), files: [], logger, ops: staying, lookup, beforeDrop: beforeDrop(staying) });
+      const user = new FakeProcess();
+      user.uid = user.euid = 990;
+      await enterRunAs({ runas: undefined, allowRoot: false, settings: settings(), files: [], logger, ops: user, lookup, beforeDrop: beforeDrop(user) });
+      const failing = new FakeProcess();
+      await enterRunAs({ runas: 'nobody2', allowRoot: false, settings: settings(), files: [], logger, ops: failing, lookup, beforeDrop: beforeDrop(failing) }).catch(() => undefined);
+      expect(seen).toEqual([0, 0]);
+    });
+
     it('root: an unknown user names where it came from; uid 0 and a port below 1024 are refused', async () => {
       const run = (o: { runas?: string; factoryUser?: string; webPort?: number | null }): Promise<unknown> =>
         enterRunAs({ runas: o.runas, allowRoot: false, settings: settings(o), files: [], logger, ops: new FakeProcess(), lookup }).catch((e: unknown) => e);
