@@ -1,3 +1,6 @@
+/** In `u` mode a surrogate pair is one code point, so this matches lone surrogates only. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 /**
  * A copy of a string that does not keep a larger string alive.
  *
@@ -10,5 +13,6 @@
 export function ownString(s: string): string {
   // Shorter strings are always copied by V8, never views.
   if (s.length < 13) return s;
-  return Buffer.from(s, 'utf8').toString('utf8');
+  // UTF-8 would turn a lone surrogate into U+FFFD; such a string is rebuilt from its code units.
+  return LONE_SURROGATE.test(s) ? s.split('').join('') : Buffer.from(s, 'utf8').toString('utf8');
 }
