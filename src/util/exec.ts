@@ -9,12 +9,11 @@
  * file through the static plugin registry, and an instance whose queues run no command (or runs
  * none yet) should not carry execa's dependency tree (about 10 MiB of RSS; docs/decisions.md).
  */
-import type * as Execa from 'execa';
 import { ApfError } from '../errors.ts';
+import { onFirstUse } from './on-first-use.ts';
 
-let execaModule: Promise<typeof Execa> | undefined;
 /** execa's module, imported once on first use. */
-const loadExeca = (): Promise<typeof Execa> => (execaModule ??= import('execa'));
+const loadExeca = onFirstUse(() => import('execa'));
 
 /** Loads the command runner now rather than on the first command (before a privilege drop). */
 export async function loadCommandRunner(): Promise<void> {

@@ -10,17 +10,16 @@
  * header and never appear in messages, error details or logs (see {@link redactUrl}).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type * as Undici from 'undici';
 import type { Agent, Dispatcher } from 'undici';
 import { ApfError } from '../errors.ts';
+import { onFirstUse } from './on-first-use.ts';
 
-let undiciModule: Promise<typeof Undici> | undefined;
 /**
  * undici's module, imported on the first request rather than with this file: the config loader
  * and the PanDA plugins import this file, and an instance that makes no HTTP request (or none yet)
  * should not carry undici (about 10 MiB of RSS; docs/decisions.md).
  */
-const loadUndici = (): Promise<typeof Undici> => (undiciModule ??= import('undici'));
+const loadUndici = onFirstUse(() => import('undici'));
 
 /** Loads the HTTP client now rather than on the first request (before a privilege drop). */
 export async function loadHttpClient(): Promise<void> {
