@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ApfError, describeError } from '../errors.ts';
+import { isCount, isJsonObject } from '../util/json-shape.ts';
 import type { BatchQueueInfo } from '../core/info.ts';
 import { countsOf } from './batch-counts.ts';
 import { carryOver, rememberRead, type RememberedSource } from './carry-over.ts';
@@ -45,25 +46,31 @@ export function snapshotHead(rec: Pick<SourceRecord, 'at' | 'seq'>): string {
   return `{"at":${rec.at},"seq":${rec.seq},`;
 }
 
-type Counts = [number, number, number, number] | [number, number, number, number, number, number];
-
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
-
-/** The stored body of a snapshot after `at` and `seq`, without braces (what the publish script stores). */
+/**
+ * The stored body of a snapshot after `at` and `seq`, without braces (what the publish script
+ * stores). A schedd's snapshot holds thousands of queues and is published every interval: the
+ * counts go into one null-prototype object (a queue named __proto__ stays an own property), with
+ * no entry arrays on the way.
+ */
 export function encodeSourceBody(rec: Omit<SourceRecord, 'seq' | 'at'>): string {
-  const q = Object.fromEntries(
-    Object.entries(rec.queues).map(([name, c]): [string, Counts] => [
-      name,
-      c.recent === undefined ? [c.pending, c.running, c.done, c.failed] : [c.pending, c.running, c.done, c.failed, c.recent.total, c.recent.short],
-    ]),
-  );
-  const json = JSON.stringify({ owner: rec.owner, source: rec.source, publisher: rec.publisher, q });
-  return json.slice(1, -1);
+  const q = Object.create(null) as Record<string, number[]>;
+  for (const name of Object.keys(rec.queues)) {
+    const c = rec.queues[name] as BatchQueueInfo;
+    q[name] = c.recent === undefined ? [c.pending, c.running, c.done, c.failed] : [c.pending, c.running, c.done, c.failed, c.recent.total, c.recent.short];
+  }
+  return JSON.stringify({ owner: rec.owner, source: rec.source, publisher: rec.publisher, q }).slice(1, -1);
 }
 
-/** Decodes a stored snapshot; null when it is not one (never throws). */
+/** Whether a queue's counts can be published (non-negative integers throughout). */
+function validCounts(c: BatchQueueInfo): boolean {
+  return isCount(c.pending) && isCount(c.running) && isCount(c.done) && isCount(c.failed) && (c.recent === undefined || (isCount(c.recent.total) && isCount(c.recent.short)));
+}
+
+/**
+ * Decodes a stored snapshot; null when it is not one (never throws). The queue counts replace
+ * the parsed arrays in the parsed object itself, so a snapshot of thousands of queues is not
+ * copied into a second one.
+ */
 export function decodeSourceRecord(text: string): SourceRecord | null {
   let raw: unknown;
   try {
@@ -71,21 +78,21 @@ export function decodeSourceRecord(text: string): SourceRecord | null {
   } catch {
     return null;
   }
-  if (typeof raw !== 'object' || raw === null) return null;
-  const r = raw as Record<string, unknown>;
-  const { at, seq, owner, source, publisher, q } = r;
+  if (!isJsonObject(raw)) return null;
+  const { at, seq, owner, source, publisher, q } = raw;
   if (!isCount(at) || !isCount(seq) || typeof source !== 'string' || typeof publisher !== 'string') return null;
   if (owner !== null && typeof owner !== 'string') return null;
-  if (typeof q !== 'object' || q === null || Array.isArray(q)) return null;
-  const queues: [string, BatchQueueInfo][] = [];
-  for (const [name, c] of Object.entries(q as Record<string, unknown>)) {
+  if (!isJsonObject(q)) return null;
+  // JSON.parse made "__proto__" an own data property, so assigning to it stays an own property.
+  for (const name of Object.keys(q)) {
+    const c = q[name];
     if (!Array.isArray(c) || (c.length !== 4 && c.length !== 6) || !c.every(isCount)) return null;
     const [pending, running, done, failed, total, short] = c;
     // most queues of a large schedd are idle: they share one frozen zero
     const info = countsOf(pending as number, running as number, done as number, failed as number);
-    queues.push([name, total === undefined ? info : { ...info, recent: { total, short: short as number } }]);
+    q[name] = total === undefined ? info : { ...info, recent: { total, short: short as number } };
   }
-  return { source, owner, publisher, at, seq, queues: Object.fromEntries(queues) };
+  return { source, owner, publisher, at, seq, queues: q as Record<string, BatchQueueInfo> };
 }
 
 /** The submitted zset member `<queue>\t<cycleId>\t<n>`. */
@@ -227,9 +234,8 @@ export class ContributionStore {
   async publish(rec: Omit<SourceRecord, 'seq'>): Promise<PublishResult> {
     noControl('source id', rec.source);
     if (!isCount(rec.at)) throw new ApfError('APF_ERR_USAGE', `invalid snapshot time ${String(rec.at)} for ${rec.source}`);
-    for (const [q, c] of Object.entries(rec.queues)) {
-      const ok = [c.pending, c.running, c.done, c.failed].every(isCount) && (c.recent === undefined || (isCount(c.recent.total) && isCount(c.recent.short)));
-      if (!ok) throw new ApfError('APF_ERR_USAGE', `invalid counts for queue ${q} in ${rec.source}`);
+    for (const q of Object.keys(rec.queues)) {
+      if (!validCounts(rec.queues[q] as BatchQueueInfo)) throw new ApfError('APF_ERR_USAGE', `invalid counts for queue ${q} in ${rec.source}`);
     }
     const body = encodeSourceBody(rec);
     this.#writes++;

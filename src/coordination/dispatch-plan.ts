@@ -5,7 +5,7 @@
  * from data alone. No Redis, no BullMQ connection, no clock: everything here is a function of its
  * arguments, so it is tested without a server.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Job, JobSchedulerJson } from 'bullmq';
 import { ApfError } from '../errors.ts';
 
@@ -52,7 +52,8 @@ export function schedulerOffset(queue: string, everyMs: number): number {
   if (!Number.isSafeInteger(everyMs) || everyMs < 1) {
     throw new ApfError('APF_ERR_CONFIG_INVALID', `interval ${everyMs} ms of ${queue} is not a positive integer`);
   }
-  const r = createHash('sha256').update(queue, 'utf8').digest().readUIntBE(0, 6) % everyMs;
+  // one-shot hash, first 12 hex digits = 48 bits (no Hash object: a reconcile hashes every queue)
+  const r = Number.parseInt(hash('sha256', queue, 'hex').slice(0, 12), 16) % everyMs;
   return r === 0 ? everyMs : r;
 }
 
@@ -113,15 +114,11 @@ export interface ReconcilePlan {
   readonly invalid: readonly string[];
 }
 
-/** Compares the desired set with the existing schedulers at `now` (pure). */
-export function planReconcile(desired: ReadonlyMap<string, number>, existing: Iterable<SchedulerView>, now: number): ReconcilePlan {
-  const byQueue = new Map<string, SchedulerView>();
-  const remove: string[] = [];
-  for (const s of existing) {
-    const queue = tryQueueOf(s.id);
-    if (queue === undefined || !desired.has(queue)) remove.push(s.id);
-    else byQueue.set(queue, s);
-  }
+/** What a desired queue's scheduler needs: nothing, to be added or updated, or a repair (a number: its overdue next slot). */
+type Need = 'ok' | 'add' | 'update' | number;
+
+/** The plan from the ids to remove and what each usable desired queue needs (entries with an unusable interval set aside). */
+function planFrom(desired: ReadonlyMap<string, number>, remove: string[], need: (queue: string, every: number) => Need): ReconcilePlan {
   const add: Array<readonly [string, number]> = [];
   const update: Array<readonly [string, number]> = [];
   const overdue: Array<readonly [string, number, number]> = [];
@@ -131,13 +128,50 @@ export function planReconcile(desired: ReadonlyMap<string, number>, existing: It
       invalid.push(queue);
       continue;
     }
-    const s = byQueue.get(queue);
-    if (s === undefined) add.push([queue, every]);
-    else if (s.every !== every || s.pattern !== undefined || s.offset !== schedulerOffset(queue, every) || s.name !== CYCLE_JOB_NAME || s.queue !== queue) {
-      update.push([queue, every]);
-    } else if (s.next !== undefined && s.next < now - 2 * every) overdue.push([queue, every, s.next]);
+    const n = need(queue, every);
+    if (n === 'add' || n === 'update') (n === 'add' ? add : update).push([queue, every]);
+    else if (n !== 'ok') overdue.push([queue, every, n]);
   }
   return { add, update, remove, overdue, invalid };
+}
+
+/** A repair when the next slot is more than 2 intervals in the past. */
+const repairIfOverdue = (next: number | undefined, every: number, now: number): Need => (next !== undefined && next < now - 2 * every ? next : 'ok');
+
+/** Compares the desired set with the existing schedulers at `now` (pure). */
+export function planReconcile(desired: ReadonlyMap<string, number>, existing: Iterable<SchedulerView>, now: number): ReconcilePlan {
+  const byQueue = new Map<string, SchedulerView>();
+  const remove: string[] = [];
+  for (const s of existing) {
+    const queue = tryQueueOf(s.id);
+    if (queue === undefined || !desired.has(queue)) remove.push(s.id);
+    else byQueue.set(queue, s);
+  }
+  return planFrom(desired, remove, (queue, every) => {
+    const s = byQueue.get(queue);
+    if (s === undefined) return 'add';
+    if (s.every !== every || s.pattern !== undefined || s.offset !== schedulerOffset(queue, every) || s.name !== CYCLE_JOB_NAME || s.queue !== queue) return 'update';
+    return repairIfOverdue(s.next, every, now);
+  });
+}
+
+/**
+ * The plan of a light reconcile (`full: false`), from the schedulers' ids and next slots alone
+ * (`next`: scheduler id → next slot, the schedulers zset): their options are not read and are
+ * taken to match, so nothing is updated. Same rules as {@link planReconcile} otherwise: ids that
+ * are not desired (or not apf's) are removed, desired queues without a scheduler added, those
+ * more than 2 intervals behind repaired.
+ */
+export function planLightReconcile(desired: ReadonlyMap<string, number>, next: ReadonlyMap<string, number>, now: number): ReconcilePlan {
+  const remove: string[] = [];
+  for (const id of next.keys()) {
+    const queue = tryQueueOf(id);
+    if (queue === undefined || !desired.has(queue)) remove.push(id);
+  }
+  return planFrom(desired, remove, (queue, every) => {
+    const slot = next.get(schedulerId(queue));
+    return slot === undefined ? 'add' : repairIfOverdue(slot, every, now);
+  });
 }
 
 /** The {@link SchedulerView} of a scheduler as BullMQ lists it. */

@@ -13,10 +13,10 @@ import type { Redis } from 'ioredis';
 import { ApfError, describeError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Keys } from './keys.ts';
-import { CYCLE_JOB_NAME, RUN_NOW_JOB_NAME, planReconcile, runNowJobId, schedulerId, schedulerOffset, tryQueueOf, viewOf } from './dispatch-plan.ts';
-import type { CycleJobData, SchedulerView } from './dispatch-plan.ts';
+import { CYCLE_JOB_NAME, RUN_NOW_JOB_NAME, planLightReconcile, planReconcile, runNowJobId, schedulerId, schedulerOffset, tryQueueOf, viewOf } from './dispatch-plan.ts';
+import type { CycleJobData, ReconcilePlan, SchedulerView } from './dispatch-plan.ts';
 
-export { CYCLE_JOB_NAME, RUN_NOW_JOB_NAME, planReconcile, queueOfJob, queueOfScheduler, runNowJobId, schedulerId, schedulerOffset, slotOf } from './dispatch-plan.ts';
+export { CYCLE_JOB_NAME, RUN_NOW_JOB_NAME, planLightReconcile, planReconcile, queueOfJob, queueOfScheduler, runNowJobId, schedulerId, schedulerOffset, slotOf } from './dispatch-plan.ts';
 export type { CycleJobData, ReconcilePlan, SchedulerView } from './dispatch-plan.ts';
 
 /** Options of {@link Dispatcher}. */
@@ -148,8 +148,21 @@ export class Dispatcher {
    * listed in `failed`.
    */
   async reconcile(desired: ReadonlyMap<string, number>, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
-    const existing = opts.full === false ? await this.#listNextSlots(desired) : await this.#listSchedulers(desired);
-    const plan = planReconcile(desired, existing.values(), this.#now());
+    let plan: ReconcilePlan;
+    /** Next slot of an existing scheduler (its pending job is removed with it). */
+    let nextOf: (id: string) => number | undefined;
+    let schedulers: number;
+    if (opts.full === false) {
+      const slots = await this.#readNextSlots();
+      plan = planLightReconcile(desired, slots, this.#now());
+      nextOf = (id) => slots.get(id);
+      schedulers = slots.size;
+    } else {
+      const existing = await this.#listSchedulers(desired);
+      plan = planReconcile(desired, existing.values(), this.#now());
+      nextOf = (id) => existing.get(id)?.next;
+      schedulers = existing.size;
+    }
     const result: ReconcileResult = { added: [], updated: [], removed: [], repaired: [], failed: [...plan.invalid] };
     for (const q of plan.invalid) this.#log.error({ queue: q, every: desired.get(q) }, 'queue not scheduled: its interval is not a positive integer (ms)');
     const step = async (queue: string, list: string[], what: string, fn: () => Promise<boolean>): Promise<void> => {
@@ -164,45 +177,31 @@ export class Dispatcher {
     // A few changes in flight at once: the first reconcile of 10,000 queues then takes seconds, not
     // a minute and more of one round trip after the other (bench/cluster.ts measures it).
     const each = <T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> => inParallel(items, RECONCILE_CONCURRENCY, fn);
-    await each(plan.remove, (id) => step(tryQueueOf(id) ?? id, result.removed, 'removal', () => this.#remove(id, existing.get(id)?.next)));
+    await each(plan.remove, (id) => step(tryQueueOf(id) ?? id, result.removed, 'removal', () => this.#remove(id, nextOf(id))));
     await each(plan.add, ([q, every]) => step(q, result.added, 'creation', () => this.#upsert(q, every)));
     await each(plan.update, ([q, every]) => step(q, result.updated, 'update', () => this.#upsert(q, every)));
     await each(plan.overdue, ([q, every, next]) => step(q, result.repaired, 'repair', () => this.#repair(q, every, next)));
     const changed = result.added.length + result.updated.length + result.removed.length + result.repaired.length + result.failed.length;
-    this.#log[changed > 0 ? 'info' : 'debug']({ schedulers: existing.size, desired: desired.size, ...result }, 'schedulers reconciled');
+    this.#log[changed > 0 ? 'info' : 'debug']({ schedulers, desired: desired.size, ...result }, 'schedulers reconciled');
     return result;
   }
 
   /**
-   * Every scheduler's id and next slot in one ZRANGE (atomic, so nothing moves between pages),
-   * keyed by id, with the options taken as desired: a view that planReconcile can only find
-   * missing, unknown or overdue, never different.
+   * Every scheduler's id and next slot in one ZRANGE (atomic, so nothing moves between pages):
+   * what planLightReconcile needs, no scheduler options read.
    */
-  async #listNextSlots(desired: ReadonlyMap<string, number>): Promise<Map<string, SchedulerView>> {
+  async #readNextSlots(): Promise<Map<string, number>> {
     let flat: string[];
     try {
       flat = await this.#queueConnection.zrange(this.#queue.toKey('repeat'), '0', '-1', 'WITHSCORES');
     } catch (err) {
       throw redisError('reading the job schedulers failed', err);
     }
-    const out = new Map<string, SchedulerView>();
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const id = flat[i] as string;
-      const queue = tryQueueOf(id);
-      const every = queue === undefined ? undefined : desired.get(queue);
-      const usable = every !== undefined && Number.isSafeInteger(every) && every >= 1;
-      out.set(id, {
-        id,
-        name: CYCLE_JOB_NAME,
-        every,
-        pattern: undefined,
-        offset: usable && queue !== undefined ? schedulerOffset(queue, every) : undefined,
-        next: Number(flat[i + 1]),
-        queue,
-      });
-    }
+    const out = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i] as string, Number(flat[i + 1]));
     return out;
   }
+
 
   /** Reads every scheduler (paged), keyed by id. */
   async #listSchedulers(desired: ReadonlyMap<string, number>): Promise<Map<string, SchedulerView>> {

@@ -14,60 +14,13 @@
  * commands per interval (GET, SET NX, and the winner's SET).
  */
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import { describeError } from '../errors.ts';
-import type { SiteInfo, WmsQueueInfo, WmsSnapshot } from '../core/info.ts';
+import type { WmsSnapshot } from '../core/info.ts';
 import type { SourceView } from '../core/source-view.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { WmsSource } from '../plugins/define.ts';
 import type { Keys } from './keys.ts';
-
-const count = z.number().int().nonnegative();
-
-/** The stored result of one fetch. */
-const storedSchema = z.union([
-  z.object({
-    v: z.literal(1),
-    ok: z.literal(true),
-    /** When the result was stored (epoch ms): the interval is counted from here. */
-    at: count,
-    by: z.string(),
-    snapshot: z.object({
-      at: count,
-      queues: z.record(z.string(), z.object({ ready: count, notready: count, running: count, done: count, failed: count })),
-      sites: z.union([z.null(), z.record(z.string(), z.object({ status: z.string() }))]),
-    }),
-  }),
-  z.object({ v: z.literal(1), ok: z.literal(false), at: count, by: z.string(), error: z.string() }),
-]);
-
-type Stored = z.infer<typeof storedSchema>;
-
-/** Serializes a fetch result for Redis (Maps as objects; `sites: null` kept). */
-export function encodeWmsResult(at: number, by: string, result: { snapshot: WmsSnapshot } | { error: string }): string {
-  if ('error' in result) return JSON.stringify({ v: 1, ok: false, at, by, error: result.error });
-  const s = result.snapshot;
-  const queues = Object.fromEntries([...s.queues].map(([k, q]) => [k, { ready: q.ready, notready: q.notready, running: q.running, done: q.done, failed: q.failed }]));
-  const sites = s.sites === null ? null : Object.fromEntries([...s.sites].map(([k, v]) => [k, { status: v.status }]));
-  return JSON.stringify({ v: 1, ok: true, at, by, snapshot: { at: s.at, queues, sites } });
-}
-
-/** Parses a stored fetch result; null when it is not one. */
-export function decodeWmsResult(text: string): { at: number; by: string; snapshot: WmsSnapshot } | { at: number; by: string; error: string } | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  const r = storedSchema.safeParse(raw);
-  if (!r.success) return null;
-  const d: Stored = r.data;
-  if (!d.ok) return { at: d.at, by: d.by, error: d.error };
-  const queues = new Map<string, WmsQueueInfo>(Object.entries(d.snapshot.queues));
-  const sites = d.snapshot.sites === null ? null : new Map<string, SiteInfo>(Object.entries(d.snapshot.sites));
-  return { at: d.at, by: d.by, snapshot: { at: d.snapshot.at, queues, sites } };
-}
+import { decodeWmsResult, encodeWmsResult, type DecodedWmsResult } from './wms-codec.ts';
 
 /** Options of {@link SharedWms}. */
 export interface SharedWmsOptions {
@@ -140,7 +93,7 @@ export class SharedWms {
     // PX takes whole milliseconds.
     const sleepMs = Math.max(1, Math.round(source.sleepS * 1000));
     const maxAgeMs = source.maxAgeS * 1000;
-    let stored: ReturnType<typeof decodeWmsResult> = null;
+    let stored: DecodedWmsResult | null = null;
     try {
       const text = await this.#redis.get(this.#keys.wmsSnapshot(key));
       if (text !== null) {
@@ -193,7 +146,7 @@ function unavailable(key: string, reason: string): SourceView<WmsSnapshot> {
   return { available: false, key, reason };
 }
 
-function toView(key: string, stored: NonNullable<ReturnType<typeof decodeWmsResult>>, maxAgeMs: number): SourceView<WmsSnapshot> {
+function toView(key: string, stored: DecodedWmsResult, maxAgeMs: number): SourceView<WmsSnapshot> {
   if ('error' in stored) return unavailable(key, stored.error);
   return { available: true, key, snapshot: stored.snapshot, maxAgeMs };
 }

@@ -4,7 +4,7 @@
  * submitted since the last "poll" are still added by the cluster view).
  */
 import { opt } from '../../config/options.ts';
-import type { BatchQueueInfo } from '../../core/info.ts';
+import type { BatchQueueInfo, BatchSnapshot } from '../../core/info.ts';
 import { defineBatchStatusPlugin } from '../define.ts';
 
 const OPTIONS = {
@@ -22,12 +22,14 @@ export const staticBatchPlugin = defineBatchStatusPlugin({
   sourceKey: () => 'local',
   createSource(o, ctx) {
     const info: BatchQueueInfo = { pending: o.pending, running: o.running, done: 0, failed: 0 };
-    const names = ctx.queues.map((q) => q.name);
+    // the same counts every poll: one read-only Map for the source's lifetime
+    const queues: ReadonlyMap<string, BatchQueueInfo> = new Map(ctx.queues.map((q) => [q.name, info]));
+    const jobs: BatchSnapshot['jobs'] = new Map();
     return {
       key: 'static',
       sleepS: o.sleep,
       maxAgeS: o.maxage,
-      fetch: () => Promise.resolve({ at: ctx.now(), queues: new Map(names.map((n) => [n, info])), jobs: new Map() }),
+      fetch: () => Promise.resolve({ at: ctx.now(), queues, jobs }),
     };
   },
 });

@@ -3,7 +3,7 @@
  * benchmarks of the coordination layer and sites that drive a queue by hand.
  */
 import { opt, type OptionValues } from '../../config/options.ts';
-import type { WmsQueueInfo } from '../../core/info.ts';
+import type { SiteInfo, WmsQueueInfo } from '../../core/info.ts';
 import { defineWmsStatusPlugin } from '../define.ts';
 
 const OPTIONS = {
@@ -26,16 +26,15 @@ export const staticWmsPlugin = defineWmsStatusPlugin({
   createSource(o, ctx) {
     const names = ctx.queues.map((q) => q.wmsqueue ?? q.name);
     const info: WmsQueueInfo = { ready: o.ready, notready: 0, running: o.running, done: 0, failed: 0 };
+    const site: SiteInfo = { status: o.status };
+    // the same numbers every fetch: one pair of read-only Maps for the source's lifetime
+    const queues: ReadonlyMap<string, WmsQueueInfo> = new Map(names.map((n) => [n, info]));
+    const sites: ReadonlyMap<string, SiteInfo> = new Map(names.map((n) => [n, site]));
     return {
       key: `static:${o.ready}:${o.running}:${o.status}`,
       sleepS: o.sleep,
       maxAgeS: o.maxage,
-      fetch: () =>
-        Promise.resolve({
-          at: ctx.now(),
-          queues: new Map(names.map((n) => [n, info])),
-          sites: new Map(names.map((n) => [n, { status: o.status }])),
-        }),
+      fetch: () => Promise.resolve({ at: ctx.now(), queues, sites }),
     };
   },
 });

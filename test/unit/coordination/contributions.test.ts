@@ -42,6 +42,10 @@ describe('coordination/contributions', () => {
     expect(decodeSourceRecord(text)).toEqual(REC);
     const local = { ...REC, source: 'condor:local@a', owner: 'a', queues: {} };
     expect(decodeSourceRecord(stored(local))).toEqual(local);
+    // names are JSON-escaped as they are written out piece by piece
+    const odd = { ...REC, source: 'condor:s"1\\x:p', publisher: 'h\u00e9', queues: { 'Q "1"\\ü': { pending: 1, running: 2, done: 3, failed: 4 } } };
+    expect(decodeSourceRecord(stored(odd))).toEqual(odd);
+    expect(JSON.parse(`{${encodeSourceBody(odd)}}`)).toEqual({ owner: null, source: odd.source, publisher: odd.publisher, q: { 'Q "1"\\ü': [1, 2, 3, 4] } });
   });
 
   it('keeps queue names that are object keys of JavaScript itself', () => {

@@ -1,9 +1,11 @@
 /**
  * The pure half of dispatch: scheduler ids, offsets, slots and the reconcile plan (no Redis).
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   CYCLE_JOB_NAME,
+  planLightReconcile,
   planReconcile,
   queueOfJob,
   queueOfScheduler,
@@ -98,6 +100,15 @@ describe('coordination/dispatch', () => {
       for (const b of buckets) {
         expect(b).toBeGreaterThan(400);
         expect(b).toBeLessThan(600);
+      }
+    });
+
+    it('is the first 48 bits of the SHA-256 of the name mod the interval, as it always was (existing schedulers keep their phase)', () => {
+      for (const name of [...NASTY, ...Array.from({ length: 200 }, (_, i) => `BENCH_${i}-ce.example.org`)]) {
+        for (const every of [60_000, 360_000, 7]) {
+          const r = createHash('sha256').update(name, 'utf8').digest().readUIntBE(0, 6) % every;
+          expect(schedulerOffset(name, every), name).toBe(r === 0 ? every : r);
+        }
       }
     });
 
@@ -216,6 +227,41 @@ describe('coordination/dispatch', () => {
       expect(plan.add).toEqual([['ok', 1000]]);
       // A configured queue with a bad interval keeps its scheduler rather than losing it.
       expect(plan.remove).toEqual([]);
+    });
+  });
+
+  describe('planLightReconcile', () => {
+    const now = 10_000_000;
+    const slots = (entries: ReadonlyArray<readonly [string, number]>): Map<string, number> => new Map(entries.map(([q, next]) => [q.startsWith('raw:') ? q.slice(4) : schedulerId(q), next]));
+
+    it('adds missing, removes undesired and foreign ids, repairs only past 2 intervals, never updates', () => {
+      const desired = new Map([
+        ['keep', 1000],
+        ['a:b', 1000],
+        ['late', 1000],
+        ['edge', 1000],
+        ['new', 2000],
+        ['zero', 0],
+      ]);
+      const plan = planLightReconcile(
+        desired,
+        slots([['keep', now + 10], ['a:b', now], ['late', now - 2001], ['edge', now - 2000], ['gone', now], ['raw:bad%id', now], ['zero', now]]),
+        now,
+      );
+      expect(plan.add).toEqual([['new', 2000]]);
+      expect(plan.update).toEqual([]);
+      expect(plan.remove).toEqual([schedulerId('gone'), 'bad%id']);
+      expect(plan.overdue).toEqual([['late', 1000, now - 2001]]);
+      // a configured queue with a bad interval keeps its scheduler
+      expect(plan.invalid).toEqual(['zero']);
+    });
+
+    it('decides what planReconcile decides when every scheduler matches its options', () => {
+      const desired = new Map([['x', 1000], ['y:1', 1000], ['z', 3000], ['w', 1000]]);
+      const views = [view('x', 1000, { next: now }), view('y:1', 1000, { next: now - 5000 }), view('z', 3000, { next: now - 6001 }), view('old', 1000)];
+      const full = planReconcile(desired, views, now);
+      const light = planLightReconcile(desired, new Map(views.map((v) => [v.id, v.next ?? 0])), now);
+      expect(light).toEqual(full);
     });
   });
 });
