@@ -7,19 +7,24 @@
  * shared by several instances is counted once; a local schedd belongs to its instance
  * (`condor:local@<instance>`, owner = that instance).
  *
- * Stored form of a snapshot (compact, because one source may hold thousands of queues):
- * `{"at":<ms>,"seq":<n>,"owner":<id|null>,"source":…,"publisher":…,"q":{"<queue>":[pending,running,done,failed(,recentTotal,recentShort)]}}`.
- * `at` and `seq` always come first: the Lua scripts read them by string match. Read it with
- * {@link decodeSourceRecord} (or {@link ContributionStore.readAll}), never by hand.
+ * The stored forms are in contributions-codec.ts: read them with its decoders (or
+ * {@link ContributionStore.readAll}), never by hand.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ApfError, describeError } from '../errors.ts';
-import { isCount, isJsonObject } from '../util/json-shape.ts';
+import { isCount } from '../util/json-shape.ts';
 import type { BatchQueueInfo } from '../core/info.ts';
-import { countsOf } from './batch-counts.ts';
 import { carryOver, rememberRead, type RememberedSource } from './carry-over.ts';
 import type { SubmittedEntry } from './cluster-view.ts';
+import {
+  decodeSourceRecord,
+  decodeSubmittedMember,
+  encodeSourceBody,
+  encodeSubmittedMember,
+  snapshotHead,
+  validCounts,
+} from './contributions-codec.ts';
 import type { Keys } from './keys.ts';
 import type { SourceRecord } from './records.ts';
 import { CONTRIB_PUBLISH } from './lua/contrib-publish-3.ts';
@@ -32,84 +37,7 @@ export function sourceIdFor(scheddKey: string, instanceId: string): { source: st
   return { source: `condor:${scheddKey}`, owner: null };
 }
 
-// ---------------------------------------------------------------------------------------------
-// encoding (pure)
-
-/**
- * The head every stored snapshot starts with, `{"at":<at>,"seq":<seq>,` (it changes with every
- * publish), which the read script compares to leave out a snapshot the reader already holds.
- * Built from the decoded numbers, not cut from the text: V8 keeps a cut-out substring as a slice
- * of its parent, so holding it would hold the whole snapshot text (hundreds of kilobytes for a
- * large schedd) for as long as the source is known.
- */
-export function snapshotHead(rec: Pick<SourceRecord, 'at' | 'seq'>): string {
-  return `{"at":${rec.at},"seq":${rec.seq},`;
-}
-
-/**
- * The stored body of a snapshot after `at` and `seq`, without braces (what the publish script
- * stores). A schedd's snapshot holds thousands of queues and is published every interval: the
- * counts go into one null-prototype object (a queue named __proto__ stays an own property), with
- * no entry arrays on the way.
- */
-export function encodeSourceBody(rec: Omit<SourceRecord, 'seq' | 'at'>): string {
-  const q = Object.create(null) as Record<string, number[]>;
-  for (const name of Object.keys(rec.queues)) {
-    const c = rec.queues[name] as BatchQueueInfo;
-    q[name] = c.recent === undefined ? [c.pending, c.running, c.done, c.failed] : [c.pending, c.running, c.done, c.failed, c.recent.total, c.recent.short];
-  }
-  return JSON.stringify({ owner: rec.owner, source: rec.source, publisher: rec.publisher, q }).slice(1, -1);
-}
-
-/** Whether a queue's counts can be published (non-negative integers throughout). */
-function validCounts(c: BatchQueueInfo): boolean {
-  return isCount(c.pending) && isCount(c.running) && isCount(c.done) && isCount(c.failed) && (c.recent === undefined || (isCount(c.recent.total) && isCount(c.recent.short)));
-}
-
-/**
- * Decodes a stored snapshot; null when it is not one (never throws). The queue counts replace
- * the parsed arrays in the parsed object itself, so a snapshot of thousands of queues is not
- * copied into a second one.
- */
-export function decodeSourceRecord(text: string): SourceRecord | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (!isJsonObject(raw)) return null;
-  const { at, seq, owner, source, publisher, q } = raw;
-  if (!isCount(at) || !isCount(seq) || typeof source !== 'string' || typeof publisher !== 'string') return null;
-  if (owner !== null && typeof owner !== 'string') return null;
-  if (!isJsonObject(q)) return null;
-  // JSON.parse made "__proto__" an own data property, so assigning to it stays an own property.
-  for (const name of Object.keys(q)) {
-    const c = q[name];
-    if (!Array.isArray(c) || (c.length !== 4 && c.length !== 6) || !c.every(isCount)) return null;
-    const [pending, running, done, failed, total, short] = c;
-    // most queues of a large schedd are idle: they share one frozen zero
-    const info = countsOf(pending as number, running as number, done as number, failed as number);
-    q[name] = total === undefined ? info : { ...info, recent: { total, short: short as number } };
-  }
-  return { source, owner, publisher, at, seq, queues: q as Record<string, BatchQueueInfo> };
-}
-
-/** The submitted zset member `<queue>\t<cycleId>\t<n>`. */
-export function encodeSubmittedMember(queue: string, cycleId: string, n: number): string {
-  return `${queue}\t${cycleId}\t${n}`;
-}
-
-/** Decodes a submitted zset member and its score; null when malformed. */
-export function decodeSubmittedMember(source: string, member: string, score: string | number): SubmittedEntry | null {
-  const parts = member.split('\t');
-  if (parts.length !== 3) return null;
-  const [queue, cycleId, nText] = parts as [string, string, string];
-  const n = Number(nText);
-  const at = Number(score);
-  if (queue === '' || !isCount(n) || !Number.isFinite(at)) return null;
-  return { source, queue, cycleId, n, at };
-}
+export { decodeSourceRecord, decodeSubmittedMember, encodeSourceBody, encodeSubmittedMember, snapshotHead } from './contributions-codec.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Redis
@@ -182,6 +110,53 @@ function noControl(what: string, s: string): void {
 
 const NOTHING_REMEMBERED: ReadonlyMap<string, RememberedSource> = new Map();
 
+/**
+ * How far below the newest submitted entry a source holds a read asks again (ms). An entry is
+ * recorded right after its submission time; one recorded later than this below the newest entry
+ * already read (a stalled process, clocks this far apart) changes the count the read script
+ * compares, and that read sends the source's whole list.
+ */
+export const REREAD_WINDOW_MS = 10_000;
+
+/** A source as the last read left it: decoded snapshot, its head, the submitted entries since. */
+interface HeldSource {
+  readonly head: string;
+  readonly rec: SourceRecord;
+  readonly submitted: readonly SubmittedEntry[];
+}
+
+/**
+ * The re-read bound of a held source and how many of its entries lie below it (all of them lie
+ * above its snapshot's `at`), or null for a whole read (no entries, or all within the window).
+ */
+export function rereadWindow(d: Pick<HeldSource, 'rec' | 'submitted'>): { from: number; count: number } | null {
+  let newest = -Infinity;
+  for (const e of d.submitted) if (e.at > newest) newest = e.at;
+  const from = newest - REREAD_WINDOW_MS;
+  if (!(from > d.rec.at)) return null;
+  let count = 0;
+  for (const e of d.submitted) if (e.at < from) count++;
+  return { from, count };
+}
+
+/**
+ * A source's submitted entries after a read: the reply's alone, or — when the script answered
+ * from a bound (`from` not `''`) — the held ones below the bound followed by the reply's.
+ */
+function submittedOf(source: string, reply: readonly unknown[], from: string, same: HeldSource | undefined): SubmittedEntry[] {
+  const out: SubmittedEntry[] = [];
+  if (from !== '') {
+    const bound = Number(from);
+    if (same === undefined || !Number.isSafeInteger(bound)) throw new ApfError('APF_ERR_REDIS', `reading batch contributions: a partial list of ${source} the reader did not ask for`);
+    for (const e of same.submitted) if (e.at < bound) out.push(e);
+  }
+  for (let j = 0; j + 1 < reply.length; j += 2) {
+    const e = decodeSubmittedMember(source, String(reply[j]), String(reply[j + 1]));
+    if (e !== null) out.push(e);
+  }
+  return out;
+}
+
 /** Reads and writes the batch contributions of the whole cluster. */
 export class ContributionStore {
   readonly #redis: Redis;
@@ -199,7 +174,7 @@ export class ContributionStore {
    * under: a read passes the heads, and the script leaves out snapshots that still start with
    * theirs, so an unchanged snapshot (thousands of queues) is neither sent nor decoded again.
    */
-  #decoded = new Map<string, { readonly head: string; readonly rec: SourceRecord }>();
+  #decoded = new Map<string, HeldSource>();
   /** The epoch of the last read (undefined before the first), and what Redis held then. */
   #epoch: string | undefined;
   #last: { readonly sources: readonly SourceRecord[]; readonly submitted: readonly SubmittedEntry[] } = { sources: [], submitted: [] };
@@ -301,10 +276,13 @@ export class ContributionStore {
   async #read(): Promise<ContributionsSnapshot> {
     // What '=' refers to is the copy held when the read was sent (a concurrent read may replace it).
     const held = this.#decoded;
-    const heads = [...held].flatMap(([id, d]) => [id, d.head]);
+    const known = [...held].flatMap(([id, d]) => {
+      const w = rereadWindow(d);
+      return [id, d.head, w?.from ?? '', w?.count ?? ''];
+    });
     let reply: unknown;
     try {
-      reply = await this.#readAll(this.#keys.sources, this.#keys.epoch, this.#snapKey[0], this.#snapKey[1], this.#subKey[0], this.#subKey[1], randomUUID(), ...heads);
+      reply = await this.#readAll(this.#keys.sources, this.#keys.epoch, this.#snapKey[0], this.#snapKey[1], this.#subKey[0], this.#subKey[1], randomUUID(), ...known);
     } catch (err) {
       throw redisError('reading batch contributions', err);
     }
@@ -314,14 +292,16 @@ export class ContributionStore {
     const submitted: SubmittedEntry[] = [];
     const invalid: string[] = [];
     const present = new Set<string>();
-    const decoded = new Map<string, { readonly head: string; readonly rec: SourceRecord }>();
-    for (let i = 1; i + 2 < flat.length; i += 3) {
+    const decoded = new Map<string, HeldSource>();
+    for (let i = 1; i + 3 < flat.length; i += 4) {
       const id = String(flat[i]);
       present.add(id);
       const text = String(flat[i + 1]);
       const same = text === '=' ? held.get(id) : undefined;
+      const entries = submittedOf(id, flat[i + 3] as unknown[], String(flat[i + 2]), same);
+      for (const e of entries) submitted.push(e);
       if (same !== undefined) {
-        decoded.set(id, same);
+        decoded.set(id, { head: same.head, rec: same.rec, submitted: entries });
         sources.push(same.rec);
       } else if (text !== '') {
         const rec = decodeSourceRecord(text);
@@ -329,13 +309,8 @@ export class ContributionStore {
         else {
           sources.push(rec);
           const head = snapshotHead(rec);
-          if (text.startsWith(head)) decoded.set(id, { head, rec });
+          if (text.startsWith(head)) decoded.set(id, { head, rec, submitted: entries });
         }
-      }
-      const sub = flat[i + 2] as unknown[];
-      for (let j = 0; j + 1 < sub.length; j += 2) {
-        const e = decodeSubmittedMember(id, String(sub[j]), String(sub[j + 1]));
-        if (e !== null) submitted.push(e);
       }
     }
     // Sources gone from the index (decommissioned) are forgotten with the rest.

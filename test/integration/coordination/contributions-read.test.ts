@@ -2,11 +2,12 @@
  * ContributionStore.readAll against a real redis-server, read after read: a snapshot that did not
  * change since the store last decoded it is neither sent again nor decoded again (the reply is a
  * few bytes instead of the whole snapshot), while a republished, removed or damaged one is seen at
- * once. Also: recordSubmitted is one command.
+ * once; of the submitted entries only those within the re-read window are sent again, unless one
+ * was recorded late below it. Also: recordSubmitted is one command.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ContributionStore } from '../../../src/coordination/contributions.ts';
+import { ContributionStore, REREAD_WINDOW_MS, type ContributionsSnapshot } from '../../../src/coordination/contributions.ts';
 import { Keys } from '../../../src/coordination/keys.ts';
 import type { SourceRecord } from '../../../src/coordination/records.ts';
 import type { BatchQueueInfo } from '../../../src/core/info.ts';
@@ -116,5 +117,86 @@ describe('coordination/contributions', () => {
     expect(Object.fromEntries(sent)).toEqual({ evalsha: 1, multi: 0, exec: 0, zadd: 1, pexpire: 1 });
     expect(await c.pttl(k.sourceSubmitted('condor:s:p'))).toBeGreaterThan(86_000_000);
     expect(await c.zrange(k.sourceSubmitted('condor:s:p'), '0', '-1')).toEqual(['A\tA:1:1\t1', 'A\tA:2:1\t3']);
+  });
+
+  describe('submitted entries of an unchanged snapshot', () => {
+    const SRC = 'condor:local@x';
+    /** What a store that never read before gets: the whole list, in one read. */
+    const fresh = (k: Keys): Promise<ContributionsSnapshot> => new ContributionStore(client(), k).readAll();
+
+    it('are sent again only from the re-read window on; one recorded late below it makes the next read send them all', async () => {
+      const k = new Keys(`cr${++prefixSeq}`);
+      const store = new ContributionStore(client(), k);
+      const stats = client();
+      await store.publish(rec(SRC, T0, queues(10, 0), 'x'));
+      // 2,000 entries over 50 s, as a busy source has them before its next poll
+      for (let i = 0; i < 2000; i++) await store.recordSubmitted(SRC, `ANALY_SITE_${i % 10}_ucore`, `ANALY_SITE_${i % 10}_ucore:${T0 + i}:7`, 2, T0 + 1000 + i * 25);
+      const b0 = await bytesOut(stats);
+      const first = await store.readAll();
+      const b1 = await bytesOut(stats);
+      expect(first.submitted).toHaveLength(2000);
+      expect(first).toEqual(await fresh(k));
+
+      const b2 = await bytesOut(stats);
+      const second = await store.readAll();
+      const b3 = await bytesOut(stats);
+      expect(second).toEqual(await fresh(k));
+      // only the last REREAD_WINDOW_MS of entries (400 of 2,000) came again, and the rest are the objects already held
+      expect(b3 - b2).toBeLessThan((b1 - b0) / 3);
+      expect(second.submitted[0]).toBe(first.submitted[0]);
+
+      // new entries, one of them recorded late, 30 s below the newest: the whole list again
+      await store.recordSubmitted(SRC, 'ANALY_SITE_1_ucore', 'new-1', 1, T0 + 52_000);
+      await store.recordSubmitted(SRC, 'ANALY_SITE_2_ucore', 'late-1', 1, T0 + 52_000 - 3 * REREAD_WINDOW_MS);
+      const b4 = await bytesOut(stats);
+      const third = await store.readAll();
+      const b5 = await bytesOut(stats);
+      expect(third.submitted).toHaveLength(2002);
+      expect(third.submitted.map((e) => e.cycleId)).toContain('late-1');
+      expect(third).toEqual(await fresh(k));
+      // (the first read also carried the snapshot's text)
+      expect(b5 - b4).toBeGreaterThan(0.9 * (b1 - b0));
+
+      // a new snapshot: its entries are read afresh from its time on, and the window applies again
+      await store.publish(rec(SRC, T0 + 40_000, queues(10, 1), 'x'));
+      const fourth = await store.readAll();
+      expect(fourth).toEqual(await fresh(k));
+      expect(fourth.submitted.every((e) => e.at > T0 + 40_000)).toBe(true);
+      expect(await store.readAll()).toEqual(await fresh(k));
+    });
+
+    it('read after read, equal to a first read whatever is recorded, late or not, and however sources are republished', async () => {
+      const k = new Keys(`cr${++prefixSeq}`);
+      const store = new ContributionStore(client(), k);
+      const ids = ['condor:local@a', 'condor:local@b', 'condor:ce1:pool'];
+      let clock = T0;
+      for (const id of ids) await store.publish(rec(id, clock, queues(5, 0), id.startsWith('condor:local@') ? id.slice(13) : null));
+      // a fixed pseudo-random sequence (LCG), so a failure replays
+      let seed = 20_261_126;
+      const rand = (n: number): number => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return seed % n;
+      };
+      let cycles = 0;
+      let compared = 0;
+      for (let round = 0; round < 40; round++) {
+        clock += 1000 + rand(4000);
+        for (let j = rand(30); j > 0; j--) {
+          const source = ids[rand(ids.length)] as string;
+          // mostly on time, some a little late (inside the window), some far below it
+          const late = rand(10) === 0 ? 2 * REREAD_WINDOW_MS + rand(20_000) : rand(4) === 0 ? rand(REREAD_WINDOW_MS) : 0;
+          await store.recordSubmitted(source, `ANALY_SITE_${rand(5)}_ucore`, `c${++cycles}`, 1 + rand(3), clock - late);
+        }
+        if (rand(6) === 0) {
+          const source = ids[rand(ids.length)] as string;
+          await store.publish(rec(source, clock - rand(5000), queues(5, rand(3)), source.startsWith('condor:local@') ? source.slice(13) : null));
+        }
+        const got = await store.readAll();
+        expect(got, `round ${round}`).toEqual(await fresh(k));
+        compared += got.submitted.length;
+      }
+      // the sequence did exercise the reads (hundreds of entries compared)
+      expect(compared).toBeGreaterThan(500);
+    });
   });
 });

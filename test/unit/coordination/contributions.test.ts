@@ -4,9 +4,12 @@ import {
   decodeSubmittedMember,
   encodeSourceBody,
   encodeSubmittedMember,
+  REREAD_WINDOW_MS,
+  rereadWindow,
   snapshotHead,
   sourceIdFor,
 } from '../../../src/coordination/contributions.ts';
+import type { SubmittedEntry } from '../../../src/coordination/cluster-view.ts';
 import type { SourceRecord } from '../../../src/coordination/records.ts';
 
 /** What the publish script stores: `at` and `seq` first, then the body. */
@@ -106,5 +109,17 @@ describe('coordination/contributions', () => {
     expect(decodeSubmittedMember('s', 'A\tc\tx', 1)).toBeNull();
     expect(decodeSubmittedMember('s', '\tc\t1', 1)).toBeNull();
     expect(decodeSubmittedMember('s', 'A\tc\t1', 'nan')).toBeNull();
+  });
+
+  it('asks again from the re-read window below the newest held entry, counting what it keeps below it', () => {
+    const e = (at: number): SubmittedEntry => ({ source: REC.source, queue: 'Q', cycleId: `Q:${at}:1`, n: 1, at });
+    const at = REC.at;
+    // nothing held, or everything inside the window: the whole list
+    expect(rereadWindow({ rec: REC, submitted: [] })).toBeNull();
+    expect(rereadWindow({ rec: REC, submitted: [e(at + 1), e(at + REREAD_WINDOW_MS)] })).toBeNull();
+    // the bound is newest − window, in any order of the entries; entries at the bound are re-read
+    const newest = at + 3 * REREAD_WINDOW_MS;
+    const from = newest - REREAD_WINDOW_MS;
+    expect(rereadWindow({ rec: REC, submitted: [e(from), e(at + 5), e(newest), e(from - 1), e(at + 1)] })).toEqual({ from, count: 3 });
   });
 });
