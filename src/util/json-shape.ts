@@ -1,7 +1,7 @@
 /**
- * Shape checks for parsed JSON that Redis hands back, written out instead of run through a
- * schema library where a record holds thousands of entries: a schema validator copies every
- * entry it accepts, and at that size the copies are most of what a read allocates.
+ * Shape checks for parsed JSON, for the readers that go through it by hand: records of thousands
+ * of entries apf reads back from Redis (a schema validator copies every entry it accepts, and at
+ * that size the copies are most of what a read allocates) and condor_q's JSON output.
  */
 
 /** A non-negative safe integer (a count, an epoch-ms time, a sequence number). */

@@ -8,6 +8,7 @@
  * arrays one after the other, and `-- Schedd: …` banner lines. Anything `JSON.parse` refuses
  * (truncation, garbage) or that is not an array of objects is `APF_ERR_BATCH_OUTPUT`.
  */
+import { isJsonObject } from '../../../util/json-shape.ts';
 import { expressionValue, nameMapper, outputError, type JobAd, type ParseOptions, type ParsedValue } from './classad.ts';
 
 /**
@@ -73,13 +74,11 @@ interface Source {
 }
 
 function convertAd(ad: unknown, mapName: (printed: string) => string | undefined, src: Source): JobAd {
-  if (ad === null || typeof ad !== 'object' || Array.isArray(ad)) {
-    throw outputError('json', 'an array element is not an object', src.text);
-  }
+  if (!isJsonObject(ad)) throw outputError('json', 'an array element is not an object', src.text);
   const out: Record<string, ParsedValue> = {};
   for (const printed in ad) {
     const name = mapName(printed);
-    if (name !== undefined) out[name] = convertValue((ad as Record<string, unknown>)[printed], src);
+    if (name !== undefined) out[name] = convertValue(ad[printed], src);
   }
   return out;
 }
