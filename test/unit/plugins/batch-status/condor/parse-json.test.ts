@@ -91,6 +91,8 @@ describe('plugins/batch-status/condor/parse-json', () => {
       ['garbage', 'Segmentation fault\n'],
       ['an object at top level', '{"X": 1}'],
       ['a non-object element', '[1, 2]'],
+      ['a null element', '[null]'],
+      ['an array element', '[[{"X": 1}]]'],
       ['a truncated array', '[\n{\n  "X": 1\n}\n'],
       ['garbage after the array', '[\n]\nERROR\n'],
       ['a truncated second document', '[\n]\n[\n{\n'],
