@@ -3,7 +3,8 @@
  * (coordination.md §2.4, §2.5, §3.3, §3.5; docs/decisions.md "Lease: redlock fork + fencing token").
  *
  * Acquire is one redlock attempt on the queue's lease key (no retries: a held lease means "skip
- * this slot"), followed by one Lua script that hands out the token. Three layers then keep a
+ * this slot"), followed by one Lua script that hands out the token (for a cycle, the same script
+ * also claims the cycle's scheduler slot: `tryAcquireAndClaim`). Three layers then keep a
  * stale holder from doing harm:
  * 1. **Self-fencing on the monotonic clock.** The holder trusts its lease only until
  *    `t_start + ttl × (1 − drift) − safety`, measured with `performance.now()` from *before* the
@@ -24,12 +25,16 @@
  * tokens were issued. Both hold by orders of magnitude (one acquisition per queue per minute; NTP
  * keeps clocks within milliseconds). Tokens stay below 2^53 until the year 2255.
  */
-import { ExecutionError, Redlock, ResourceLockedError, type Lock } from '@sesamecare-oss/redlock';
+import { Redlock, type Lock } from '@sesamecare-oss/redlock';
 import type { Redis } from 'ioredis';
 import { ApfError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Keys } from './keys.ts';
+import { classifyRedlockError, HeldLease, messageOf } from './held-lease.ts';
 import { runScript } from './lua/queue-scripts.ts';
+import { parseSlotRecord, type ClaimResult } from './queue-state.ts';
+
+export { classifyRedlockError, type RedlockFailure } from './held-lease.ts';
 
 /** Lease tuning (all in milliseconds). */
 export interface LeaseOptions {
@@ -92,6 +97,22 @@ export interface Lease {
   markReleased(): Promise<void>;
 }
 
+/** The scheduler slot a cycle claims together with its lease's token ({@link QueueLeases.tryAcquireAndClaim}). */
+export interface SlotClaim {
+  /** The scheduler slot (epoch ms). */
+  readonly slot: number;
+  /** The claiming process (its owner id), recorded in the slot record. */
+  readonly owner: string;
+  /** TTL of the slot record, seconds (rounded up, at least 1). */
+  readonly ttlS: number;
+}
+
+/** A lease taken for a cycle, with the result of its slot claim. */
+export interface ClaimedLease extends Lease {
+  /** `claimed`, or why not: the slot's existing record, or the queue is paused (nothing written). */
+  readonly claim: ClaimResult;
+}
+
 /**
  * Applies the defaults and checks the timings are usable.
  *
@@ -120,187 +141,17 @@ export function fenceSeed(nowMs: number): number {
   return Math.floor(nowMs) * 1000;
 }
 
-/** Why a redlock operation failed. */
-export type RedlockFailure =
-  /** The key is missing or holds another value (acquire: held by another; extend/release: no longer ours). */
-  | 'locked'
-  /** redlock refused locally: its wall-clock expiry had passed (no attempt was made). */
-  | 'expired'
-  /** Redis did not answer or answered with an error. */
-  | 'unreachable';
-
-/** Classifies a redlock rejection; `cause` is the underlying client error, when there is one. */
-export async function classifyRedlockError(err: unknown): Promise<{ kind: RedlockFailure; cause: unknown }> {
-  if (!(err instanceof ExecutionError)) return { kind: 'unreachable', cause: err };
-  const last = err.attempts.at(-1);
-  if (last === undefined) return { kind: 'expired', cause: err };
-  const errors = [...(await last).votesAgainst.values()];
-  if (errors.length > 0 && errors.every((e) => e instanceof ResourceLockedError)) return { kind: 'locked', cause: errors[0] };
-  return { kind: 'unreachable', cause: errors.find((e) => !(e instanceof ResourceLockedError)) ?? err };
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Why a held lease ended. */
-type EndReason = 'lost' | 'deadline' | 'released';
-
-/** A lease this process holds: renew loop, deadline timer and abort signal. */
-class HeldLease implements Lease {
-  readonly queue: string;
-  readonly token: number;
-  readonly value: string;
-  readonly lastCommitAt: number;
-  readonly #controller = new AbortController();
-  readonly #timings: LeaseTimings;
-  readonly #log: Logger;
-  readonly #forget: (lease: HeldLease) => void;
-  #lock: Lock;
-  #deadline: number;
-  #renewTimer: NodeJS.Timeout | undefined;
-  #deadlineTimer: NodeJS.Timeout | undefined;
-  #renewing: Promise<void> | undefined;
-  #releasing: Promise<void> | undefined;
-  #lostToOther = false;
-
-  constructor(queue: string, token: number, lastCommitAt: number, lock: Lock, startedAt: number, timings: LeaseTimings, log: Logger, forget: (lease: HeldLease) => void) {
-    this.queue = queue;
-    this.token = token;
-    this.lastCommitAt = lastCommitAt;
-    this.value = lock.value;
-    this.#lock = lock;
-    this.#timings = timings;
-    this.#log = log;
-    this.#forget = forget;
-    this.#deadline = startedAt + timings.validityMs;
-    this.#armDeadline();
-    this.#scheduleRenew(startedAt);
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  assertValid(): void {
-    if (this.#controller.signal.aborted) throw this.#controller.signal.reason as ApfError;
-    if (performance.now() >= this.#deadline) {
-      this.#end('deadline', 'its local deadline passed (no successful renew in time)');
-      throw this.#controller.signal.reason as ApfError;
-    }
-  }
-
-  remainingMs(): number {
-    if (this.#controller.signal.aborted) return 0;
-    return Math.max(0, this.#deadline - performance.now());
-  }
-
-  release(): Promise<void> {
-    return this.#close(true);
-  }
-
-  markReleased(): Promise<void> {
-    return this.#close(false);
-  }
-
-  /** Ends the lease once; `deleteKey`: also delete the key in Redis (false when the commit did). */
-  #close(deleteKey: boolean): Promise<void> {
-    this.#releasing ??= (async () => {
-      this.#end('released', 'it was released');
-      this.#forget(this);
-      // A renew in flight finishes (or times out) first, so it cannot extend a key released after
-      // it (nor bring back one the commit deleted: extending a missing key fails).
-      await this.#renewing;
-      if (!deleteKey) {
-        this.#log.debug('lease released by the commit');
-        return;
-      }
-      if (this.#lostToOther) return;
-      try {
-        await this.#lock.release();
-        this.#log.debug('lease released');
-      } catch (err) {
-        const { kind, cause } = await classifyRedlockError(err);
-        if (kind === 'locked') this.#log.debug('lease already gone at release');
-        else this.#log.warn({ error: messageOf(cause) }, 'lease release failed; the key expires by its TTL');
-      }
-    })();
-    return this.#releasing;
-  }
-
-  /** Aborts the signal once, stops both timers. */
-  #end(reason: EndReason, why: string): void {
-    clearTimeout(this.#renewTimer);
-    clearTimeout(this.#deadlineTimer);
-    if (this.#controller.signal.aborted) return;
-    if (reason === 'lost') this.#lostToOther = true;
-    // A release is the normal end of every cycle: its reason needs no stack (capturing one is a
-    // measurable share of a busy instance's CPU); a loss keeps its stack for the logs.
-    const limit = Error.stackTraceLimit;
-    if (reason === 'released') Error.stackTraceLimit = 0;
-    let error: ApfError;
-    try {
-      error = new ApfError('APF_ERR_LEASE_LOST', `lease of queue ${this.queue} (token ${this.token}) is no longer valid: ${why}`, {
-        details: { queue: this.queue, token: this.token, reason },
-      });
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
-    if (reason !== 'released') this.#log.warn({ reason }, `lease lost: ${why}`);
-    this.#controller.abort(error);
-  }
-
-  #armDeadline(): void {
-    clearTimeout(this.#deadlineTimer);
-    const fire = (): void => {
-      const left = this.#deadline - performance.now();
-      if (left > 0) {
-        this.#deadlineTimer = setTimeout(fire, Math.ceil(left));
-        this.#deadlineTimer.unref();
-        return;
-      }
-      this.#end('deadline', 'its local deadline passed (no successful renew in time)');
-    };
-    this.#deadlineTimer = setTimeout(fire, Math.max(0, Math.ceil(this.#deadline - performance.now())));
-    this.#deadlineTimer.unref();
-  }
-
-  /** Schedules the next renew `renewEveryMs` after `from` (the previous attempt's start). */
-  #scheduleRenew(from: number): void {
-    if (this.#controller.signal.aborted) return;
-    const delay = Math.max(0, from + this.#timings.renewEveryMs - performance.now());
-    this.#renewTimer = setTimeout(() => {
-      this.#renewing = this.#renew();
-    }, delay);
-    this.#renewTimer.unref();
-  }
-
-  async #renew(): Promise<void> {
-    const started = performance.now();
-    try {
-      this.#lock = await this.#lock.extend(this.#timings.ttlMs);
-      if (this.#controller.signal.aborted) return;
-      this.#deadline = started + this.#timings.validityMs;
-      this.#armDeadline();
-    } catch (err) {
-      if (this.#controller.signal.aborted) return;
-      const { kind, cause } = await classifyRedlockError(err);
-      if (kind === 'locked') {
-        this.#end('lost', 'the lease key is gone or holds another owner\'s value');
-        return;
-      }
-      if (kind === 'expired') {
-        // redlock checks its own wall-clock expiry before extending; after a clock step it refuses.
-        this.#end('deadline', 'redlock considers the lock expired (wall clock)');
-        return;
-      }
-      // Redis unreachable: keep the old deadline; the deadline timer aborts if no renew succeeds in time.
-      this.#log.warn({ error: messageOf(cause), remainingMs: Math.round(this.remainingMs()) }, 'lease renew failed; keeping the current deadline');
-    } finally {
-      this.#renewing = undefined;
-      this.#scheduleRenew(started);
-    }
-  }
+/**
+ * The slot claim part of the token script's reply.
+ *
+ * @throws ApfError `APF_ERR_REDIS` when the reply is not one the script gives or the existing
+ *   record is not a valid slot record.
+ */
+function claimResult(queue: string, slotKey: string, status: unknown, existing: unknown): ClaimResult {
+  if (status === 'claimed') return { claimed: true };
+  if (status === 'paused') return { claimed: false, paused: true };
+  if (status === 'taken' && typeof existing === 'string') return { claimed: false, existing: parseSlotRecord(existing, slotKey) };
+  throw new ApfError('APF_ERR_REDIS', `queue ${queue}: unexpected slot claim reply ${JSON.stringify([status, existing])}`, { details: { queue } });
 }
 
 /**
@@ -345,7 +196,24 @@ export class QueueLeases {
    * @returns the lease, or `null` when another owner holds it.
    * @throws ApfError `APF_ERR_REDIS` when Redis cannot be reached or answers with an error.
    */
-  async tryAcquire(queue: string): Promise<Lease | null> {
+  tryAcquire(queue: string): Promise<Lease | null> {
+    return this.#acquire(queue, undefined);
+  }
+
+  /**
+   * {@link QueueLeases.tryAcquire} for a cycle: the script that hands out the token also claims
+   * the cycle's scheduler slot with it (one round trip for both), unless the queue is paused.
+   *
+   * @returns the lease with the claim's result, or `null` when another owner holds the lease.
+   * @throws ApfError `APF_ERR_REDIS` when Redis cannot be reached or answers with an error, or the
+   *   slot's existing record is not a valid one.
+   */
+  async tryAcquireAndClaim(queue: string, claim: SlotClaim): Promise<ClaimedLease | null> {
+    return (await this.#acquire(queue, claim)) as ClaimedLease | null;
+  }
+
+  /** redlock acquire, then the token script (which also claims the slot when `claim` is given). */
+  async #acquire(queue: string, claim: SlotClaim | undefined): Promise<HeldLease | null> {
     const leaseKey = this.#keys.queueLease(queue);
     const startedAt = performance.now();
     let lock: Lock;
@@ -356,14 +224,15 @@ export class QueueLeases {
       if (kind === 'locked') return null;
       throw new ApfError('APF_ERR_REDIS', `cannot acquire the lease of queue ${queue}: ${messageOf(cause)}`, { cause, details: { queue } });
     }
+    const keys = [leaseKey, this.#keys.queueFence(queue), this.#keys.queueState(queue)];
+    const args = [lock.value, String(fenceSeed(this.#now()))];
+    if (claim !== undefined) {
+      keys.push(this.#keys.queueSlot(queue, claim.slot));
+      args.push(JSON.stringify(claim.owner), String(Math.floor(this.#now())), String(Math.max(1, Math.ceil(claim.ttlS))));
+    }
     let reply: unknown;
     try {
-      reply = await runScript(
-        this.#redis,
-        'apfLeaseFence',
-        [leaseKey, this.#keys.queueFence(queue), this.#keys.queueState(queue)],
-        [lock.value, String(fenceSeed(this.#now()))],
-      );
+      reply = await runScript(this.#redis, claim === undefined ? 'apfLeaseFence' : 'apfLeaseFenceClaim', keys, args);
     } catch (err) {
       await lock.release().catch(() => undefined);
       throw new ApfError('APF_ERR_REDIS', `cannot take a fencing token for queue ${queue}: ${messageOf(err)}`, { cause: err, details: { queue } });
@@ -373,16 +242,22 @@ export class QueueLeases {
       this.#log.warn({ queue }, 'lease expired before its token was taken');
       return null;
     }
-    const [tokenText, lastAtText] = Array.isArray(reply) ? (reply as unknown[]) : [];
+    const [tokenText, lastAtText, status, existing] = Array.isArray(reply) ? (reply as unknown[]) : [];
     const token = Number(tokenText);
     const lastCommitAt = Number(lastAtText);
-    if (!Number.isSafeInteger(token) || token <= 0 || !Number.isSafeInteger(lastCommitAt) || lastCommitAt < 0) {
+    let claimed: ClaimResult | undefined;
+    try {
+      if (!Number.isSafeInteger(token) || token <= 0 || !Number.isSafeInteger(lastCommitAt) || lastCommitAt < 0) {
+        throw new ApfError('APF_ERR_REDIS', `queue ${queue}: the fence script returned ${JSON.stringify(reply)}`, { details: { queue } });
+      }
+      if (claim !== undefined) claimed = claimResult(queue, this.#keys.queueSlot(queue, claim.slot), status, existing);
+    } catch (err) {
       await lock.release().catch(() => undefined);
-      throw new ApfError('APF_ERR_REDIS', `queue ${queue}: the fence script returned ${JSON.stringify(reply)}`, { details: { queue } });
+      throw err;
     }
     // `fence`, not `token`: the logger redacts every field named token (secrets).
     const log = this.#log.child({ queue, fence: token });
-    const lease = new HeldLease(queue, token, lastCommitAt, lock, startedAt, this.#timings, log, (l) => this.#held.delete(l));
+    const lease = new HeldLease(queue, token, lastCommitAt, claimed, lock, startedAt, this.#timings, log, (l) => this.#held.delete(l));
     this.#held.add(lease);
     this.#log.debug({ queue, fence: token, owner: this.#owner }, 'lease acquired');
     return lease;

@@ -5,8 +5,9 @@
  * Every write that a cycle makes is **fenced**: one Lua script checks, atomically with the write,
  * that the lease key still holds the caller's lock value and that no higher fencing token has
  * been seen, and writes nothing otherwise (coordination.md §2.4). One script call per fenced write
- * and pipelined reads keep a cycle's Redis traffic small (acquire, token, claim, mark, commit,
- * release: six commands plus renewals). Pause and the skip counters are administrative writes and
+ * and pipelined reads keep a cycle's Redis traffic small: acquire (redlock), token with the slot
+ * claim (lease.ts), the submitted-pilot record of the batch source (contributions.ts) and this
+ * commit, which also marks the slot submitted and releases the lease: four commands plus renewals. Pause and the skip counters are administrative writes and
  * are not fenced.
  */
 import type { Redis } from 'ioredis';
@@ -45,7 +46,7 @@ export type FenceRejection = 'stale-token' | 'lease-lost';
 /** Result of {@link QueueState.commit}. */
 export type CommitResult = { ok: true } | { ok: false; reason: FenceRejection };
 
-/** Result of {@link QueueState.claimSlot}. */
+/** Result of a slot claim (made with the lease's token: lease.ts `tryAcquireAndClaim`). */
 export type ClaimResult = { claimed: true } | { claimed: false; existing: SlotRecord } | { claimed: false; paused: true };
 
 /** The unfenced counters {@link QueueState.bumpStat} may change. */
@@ -100,10 +101,6 @@ export function parseSlotRecord(text: string, key = '(value)'): SlotRecord {
   return r as SlotRecord;
 }
 
-function fencedError(queue: string, what: string, reason: FenceRejection, token: number): ApfError {
-  return new ApfError('APF_ERR_FENCED', `queue ${queue}: ${what} rejected by the fence (${reason})`, { details: { queue, reason, token } });
-}
-
 /** Runs `fn`, turning a client error into ApfError `APF_ERR_REDIS` (ApfErrors pass through). */
 async function redisCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -146,7 +143,9 @@ export class QueueState {
    * `token >= state.fence`; then sets `fence` = token, `last` = record and `lastAt` = record.at
    * (read back by the next lease holder, lease.ts), pushes the record on the
    * history (capped at `history`), and counts the cycle and its submitted pilots
-   * (`record.jobIds.length`); with `releaseLease`, also deletes the lease key (it holds our value:
+   * (`record.jobIds.length`); when the cycle submitted pilots, turns the slot record of
+   * `record.slot` claimed under this token into phase `submitted` with their count and job ids
+   * (TTL kept; a missing record or one of another token is left alone); with `releaseLease`, also deletes the lease key (it holds our value:
    * checked first), so the holder ends its lease with {@link Lease.markReleased} and no round
    * trip. Nothing is written when it rejects.
    *
@@ -158,7 +157,7 @@ export class QueueState {
       runScript(
         this.#redis,
         'apfCommitCycle',
-        [k.queueLease(queue), k.queueState(queue), k.queueHistory(queue), k.queueStats(queue)],
+        [k.queueLease(queue), k.queueState(queue), k.queueHistory(queue), k.queueStats(queue), k.queueSlot(queue, record.slot)],
         [
           String(lease.token),
           lease.value,
@@ -167,63 +166,13 @@ export class QueueState {
           String(record.jobIds.length),
           String(Math.floor(record.at)),
           opts.releaseLease === true ? '1' : '0',
+          JSON.stringify(record.jobIds),
         ],
       ),
     );
     if (reply === 'ok') return { ok: true };
     if (reply === 'stale-token' || reply === 'lease-lost') return { ok: false, reason: reply };
     throw new ApfError('APF_ERR_REDIS', `queue ${queue}: unexpected commit reply ${String(reply)}`);
-  }
-
-  /**
-   * Fenced claim of `(queue, slot)`: creates the slot record `{token, owner, phase: 'planned', at}`
-   * with `EX ttlS` unless one exists, in which case that one is returned, or the queue is paused
-   * (`{claimed: false, paused: true}`, nothing written).
-   *
-   * @throws ApfError `APF_ERR_FENCED` (details.reason `stale-token` | `lease-lost`) when the fence
-   *   rejects; `APF_ERR_REDIS` when Redis fails.
-   */
-  async claimSlot(queue: string, slot: number, lease: LeaseRef, owner: string, ttlS: number): Promise<ClaimResult> {
-    const k = this.#keys;
-    const record: SlotRecord = { token: lease.token, owner, phase: 'planned', at: this.#now() };
-    const reply = await redisCall(`queue ${queue}: claim slot ${slot}`, () =>
-      runScript(
-        this.#redis,
-        'apfClaimSlot',
-        [k.queueLease(queue), k.queueState(queue), k.queueSlot(queue, slot)],
-        [String(lease.token), lease.value, JSON.stringify(record), String(Math.max(1, Math.ceil(ttlS)))],
-      ),
-    );
-    const [status, existing] = Array.isArray(reply) ? (reply as unknown[]) : [reply];
-    if (status === 'claimed') return { claimed: true };
-    if (status === 'paused') return { claimed: false, paused: true };
-    if (status === 'taken' && typeof existing === 'string') return { claimed: false, existing: parseSlotRecord(existing, k.queueSlot(queue, slot)) };
-    if (status === 'stale-token' || status === 'lease-lost') throw fencedError(queue, `claim of slot ${slot}`, status, lease.token);
-    throw new ApfError('APF_ERR_REDIS', `queue ${queue}: unexpected claim reply ${JSON.stringify(reply)}`);
-  }
-
-  /**
-   * Fenced update of the slot record to phase `submitted` with `n` pilots and their job ids (the
-   * record's TTL is kept).
-   *
-   * @returns false when the slot has no record or one claimed under another token.
-   * @throws ApfError `APF_ERR_FENCED` when the fence rejects; `APF_ERR_REDIS` when Redis fails.
-   */
-  async markSubmitted(queue: string, slot: number, lease: LeaseRef, n: number, jobIds: readonly string[]): Promise<boolean> {
-    const k = this.#keys;
-    if (!Number.isInteger(n) || n < 0) throw new ApfError('APF_ERR_REDIS', `queue ${queue}: markSubmitted needs a count ≥ 0 (got ${n})`);
-    const reply = await redisCall(`queue ${queue}: mark slot ${slot} submitted`, () =>
-      runScript(
-        this.#redis,
-        'apfMarkSubmitted',
-        [k.queueLease(queue), k.queueState(queue), k.queueSlot(queue, slot)],
-        [String(lease.token), lease.value, String(n), JSON.stringify(jobIds), String(this.#now())],
-      ),
-    );
-    if (reply === 'ok') return true;
-    if (reply === 'missing' || reply === 'not-ours') return false;
-    if (reply === 'stale-token' || reply === 'lease-lost') throw fencedError(queue, `submitted mark of slot ${slot}`, reply, lease.token);
-    throw new ApfError('APF_ERR_REDIS', `queue ${queue}: unexpected mark reply ${String(reply)}`);
   }
 
   /** The slot record of `(queue, slot)`, or null. */

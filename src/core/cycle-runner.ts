@@ -1,6 +1,6 @@
 /**
  * One dispatched queue cycle in a cluster (coordination.md §3.3): freshness → lease with fencing
- * token → slot claim with the pause check → shared views → the pure decision → submit under
+ * token and, in the same script, the slot claim with the pause check → shared views → the pure decision → submit under
  * self-fencing → fenced commit that also releases the lease. Redis, clocks and logging are
  * reached through the small ports below, so the protocol is testable with real Redis and
  * readable in one place.
@@ -14,13 +14,21 @@ import { decide, type Decision } from './pipeline.ts';
 import type { QueueRuntime } from './queue-runtime.ts';
 import type { SourceView } from './source-view.ts';
 
-/** A held queue lease (src/coordination/lease.ts). */
+/** The slot claim made with the lease's token: claimed, or why not (src/coordination/queue-state.ts). */
+export type SlotClaimResult =
+  | { claimed: true }
+  | { claimed: false; existing: { token: number; owner: string; phase: string } }
+  | { claimed: false; paused: true };
+
+/** A queue lease held for a cycle, with its slot claim (src/coordination/lease.ts). */
 export interface LeasePort {
   readonly token: number;
   readonly value: string;
   /** End (epoch ms) of the queue's last committed cycle when the lease was taken; 0 when none. */
   readonly lastCommitAt: number;
   readonly signal: AbortSignal;
+  /** The cycle's scheduler slot, claimed by the script that handed out the token. */
+  readonly claim: SlotClaimResult;
   assertValid(): void;
   release(): Promise<void>;
   /** The commit deleted the lease key: ends the lease without a round trip. */
@@ -29,14 +37,7 @@ export interface LeasePort {
 
 /** The queue state store (src/coordination/queue-state.ts). */
 export interface StatePort {
-  claimSlot(
-    queue: string,
-    slot: number,
-    lease: { token: number; value: string },
-    owner: string,
-    ttlS: number,
-  ): Promise<{ claimed: true } | { claimed: false; existing: { token: number; owner: string; phase: string } } | { claimed: false; paused: true }>;
-  markSubmitted(queue: string, slot: number, lease: { token: number; value: string }, n: number, jobIds: readonly string[]): Promise<boolean>;
+  /** The fenced commit; it also marks the slot submitted when `record.jobIds` is not empty. */
   commit(
     queue: string,
     lease: { token: number; value: string },
@@ -60,7 +61,8 @@ export interface CycleDeps {
   readonly owner: string;
   readonly configHash: () => string;
   readonly queue: (name: string) => RunnableQueue | undefined;
-  readonly tryLease: (queue: string) => Promise<LeasePort | null>;
+  /** One attempt at the queue's lease; the token script also claims `claim.slot` (TTL in seconds). */
+  readonly tryLease: (queue: string, claim: { slot: number; owner: string; ttlS: number }) => Promise<LeasePort | null>;
   readonly state: StatePort;
   /** The shared WMS view of a queue (undefined: the queue has no WMS plugin). */
   readonly wmsView: (q: RunnableQueue, signal: AbortSignal) => Promise<SourceView<WmsSnapshot> | undefined>;
@@ -113,7 +115,9 @@ export async function runCycle(deps: CycleDeps, queueName: string, slot: number,
   if (startedAt - slot > q.intervalMs / 2) return skip('stale', 'skippedStale');
   try {
     // 2. lease with fencing token: one attempt, held elsewhere = busy
-    const lease = await deps.tryLease(queueName);
+    // 2-3. with the token, the slot is claimed: ours only once (a previous owner that died
+    // mid-cycle may have submitted); the claim also reads the cluster-wide pause flag
+    const lease = await deps.tryLease(queueName, { slot, owner: deps.owner, ttlS: Math.ceil((3 * q.intervalMs) / 1000) });
     if (lease === null) return await skip('busy', 'skippedBusy');
     try {
       return await leased(deps, q, slot, lease, startedAt, log, jobSignal, skip);
@@ -142,9 +146,8 @@ async function leased(
   const fence = { token: lease.token, value: lease.value };
   const cycleId = `${queue}:${slot}:${lease.token}`;
   const clog = log.child({ fence: lease.token });
-  // 3. the slot is ours only once: a previous owner that died mid-cycle may have submitted. The
-  // claim also reads the cluster-wide pause flag (a paused queue claims nothing).
-  const claim = await deps.state.claimSlot(queue, slot, fence, deps.owner, Math.ceil((3 * q.intervalMs) / 1000));
+  // 3. the slot claim made with the token (a paused queue claims nothing)
+  const claim = lease.claim;
   if (!claim.claimed && 'paused' in claim) return skip('paused', 'skippedPaused');
   if (!claim.claimed) {
     clog.warn({ existing: claim.existing }, 'slot already claimed by an earlier holder: skipping it (err towards under-submission)');
@@ -173,11 +176,10 @@ async function leased(
     },
   });
   if (outcome.jobIds.length > 0) {
-    const at = now();
-    await Promise.all([
-      deps.recordSubmitted(q.batchSource, queue, cycleId, outcome.jobIds.length, at),
-      deps.state.markSubmitted(queue, slot, fence, outcome.jobIds.length, outcome.jobIds),
-    ]).catch((err: unknown) => clog.error({ err: describeError(err), jobs: outcome.jobIds }, 'submitted pilots not recorded'));
+    // Recorded before the commit releases the lease, so the next holder counts these pilots.
+    await deps
+      .recordSubmitted(q.batchSource, queue, cycleId, outcome.jobIds.length, now())
+      .catch((err: unknown) => clog.error({ err: describeError(err), jobs: outcome.jobIds }, 'submitted pilots not recorded'));
   } else if (contacted && decision.submit > 0 && outcome.errorCode !== null && UNKNOWN_OUTCOME.has(outcome.errorCode)) {
     // condor_submit was killed (lease lost, deadline): it may have queued the pilots before it
     // died. Count them as submitted until the next poll of the schedd tells (err towards
@@ -189,7 +191,8 @@ async function leased(
   }
   // 6. fenced commit
   const record = toRecord(deps, q, slot, lease.token, cycleId, startedAt, now(), decision, outcome);
-  // The commit is the cycle's last write: it also deletes the lease key (value-checked).
+  // The commit is the cycle's last write: it also marks the slot submitted and deletes the lease
+  // key (value-checked).
   const committed = await deps.state.commit(queue, fence, record, { releaseLease: true });
   if (!committed.ok) {
     clog.error(

@@ -190,7 +190,7 @@ export class FactoryDaemon {
       owner: this.owner,
       configHash: () => this.#rt.config.hash,
       queue: (name) => this.#rt.queues.get(name),
-      tryLease: (queue) => this.#leases.tryAcquire(queue),
+      tryLease: (queue, claim) => this.#leases.tryAcquireAndClaim(queue, claim),
       state: this.#queueState,
       wmsView: async (q, signal) => {
         const rq = this.#rt.queues.get(q.queue.name);

@@ -13,7 +13,14 @@
  * lease.ts for the assumptions). Numbers are formatted with `%.0f` because Lua would print a
  * 16-digit double in exponent form.
  */
-export const LEASE_FENCE_LUA = `
+export const LEASE_FENCE_LUA = fenceThen(`return {text, lastAt}`);
+
+/**
+ * The token steps above followed by `tail`, which sees the new token as the string `text` and the
+ * last commit time as `lastAt` (leaseFenceClaim-4.ts adds the slot claim).
+ */
+export function fenceThen(tail: string): string {
+  return `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return -1
 end
@@ -26,5 +33,7 @@ if seed > token then token = seed end
 local text = string.format('%.0f', token)
 redis.call('SET', KEYS[2], text)
 redis.call('HSET', KEYS[3], 'fence', text)
-return {text, redis.call('HGET', KEYS[3], 'lastAt') or '0'}
+local lastAt = redis.call('HGET', KEYS[3], 'lastAt') or '0'
+${tail}
 `;
+}

@@ -4,17 +4,15 @@
  * The script texts live in the `<name>-<numKeys>.ts` files next to this one.
  */
 import type { Redis } from 'ioredis';
-import { CLAIM_SLOT_LUA } from './claimSlot-3.ts';
-import { COMMIT_CYCLE_LUA } from './commitCycle-4.ts';
+import { COMMIT_CYCLE_LUA } from './commitCycle-5.ts';
 import { LEASE_FENCE_LUA } from './leaseFence-3.ts';
-import { MARK_SUBMITTED_LUA } from './markSubmitted-3.ts';
+import { LEASE_FENCE_CLAIM_LUA } from './leaseFenceClaim-4.ts';
 
 /** The scripts: command name → Lua text and number of keys. */
 const SCRIPTS = {
   apfLeaseFence: { lua: LEASE_FENCE_LUA, numberOfKeys: 3 },
-  apfCommitCycle: { lua: COMMIT_CYCLE_LUA, numberOfKeys: 4 },
-  apfClaimSlot: { lua: CLAIM_SLOT_LUA, numberOfKeys: 3 },
-  apfMarkSubmitted: { lua: MARK_SUBMITTED_LUA, numberOfKeys: 3 },
+  apfLeaseFenceClaim: { lua: LEASE_FENCE_CLAIM_LUA, numberOfKeys: 4 },
+  apfCommitCycle: { lua: COMMIT_CYCLE_LUA, numberOfKeys: 5 },
 } as const;
 
 /** Name of one coordination script. */

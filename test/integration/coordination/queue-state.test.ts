@@ -1,6 +1,6 @@
 /**
  * Fenced queue state against a real redis-server: commits and slot records are written only by
- * the current lease holder with the highest token; rejected writes leave nothing behind; reads are
+ * the current lease holder with the highest token (the slot claim by the token script, lease.ts); rejected writes leave nothing behind; reads are
  * pipelined; a whole cycle stays within the Redis command budget.
  */
 import type { Redis } from 'ioredis';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisSettings } from '../../../src/config/types.ts';
 import { isApfError } from '../../../src/errors.ts';
 import { Keys } from '../../../src/coordination/keys.ts';
-import { QueueLeases, type Lease } from '../../../src/coordination/lease.ts';
+import { QueueLeases, type ClaimedLease, type Lease } from '../../../src/coordination/lease.ts';
 import { QueueState } from '../../../src/coordination/queue-state.ts';
 import type { CycleRecord } from '../../../src/coordination/records.ts';
 import { createRedis, waitForRedis } from '../../../src/coordination/redis.ts';
@@ -145,71 +145,83 @@ describe('coordination/queue-state', () => {
     expect(await state.stats('Q')).toEqual({ cycles: 5, submitted: 10 });
   });
 
-  it('claimSlot twice: the second claim sees the first record', async () => {
-    const l = (await leasesA.tryAcquire('Q')) as Lease;
-    expect(await state.claimSlot('Q', 1000, l, 'owner-a', 30)).toEqual({ claimed: true });
+  const claimOf = (leases: QueueLeases, queue: string, slot: number, owner: string, ttlS = 30): Promise<ClaimedLease> =>
+    leases.tryAcquireAndClaim(queue, { slot, owner, ttlS }) as Promise<ClaimedLease>;
+
+  it('the token script claims the slot; a later holder of the same slot sees the first record', async () => {
+    const before = Date.now();
+    const l = await claimOf(leasesA, 'Q', 1000, 'owner-a');
+    expect(l.claim).toEqual({ claimed: true });
+    const first = await state.slot('Q', 1000);
+    expect(first).toMatchObject({ token: l.token, owner: 'owner-a', phase: 'planned' });
+    expect(first?.at).toBeGreaterThanOrEqual(before);
+    expect(first?.at).toBeLessThanOrEqual(Date.now());
     const ttl = Number(await redisCall(server(), ['TTL', keys.queueSlot('Q', 1000)]));
     expect(ttl).toBeGreaterThan(25);
     expect(ttl).toBeLessThanOrEqual(30);
-    const again = await state.claimSlot('Q', 1000, l, 'owner-a2', 30);
-    expect(again).toEqual({ claimed: false, existing: { token: l.token, owner: 'owner-a', phase: 'planned', at: NOW } });
-    // A later holder (a stall re-run on another instance) sees the earlier claim too.
     await l.release();
-    const b = (await leasesB.tryAcquire('Q')) as Lease;
-    const seen = await state.claimSlot('Q', 1000, b, 'owner-b', 30);
-    expect(seen.claimed).toBe(false);
-    expect('existing' in seen && seen.existing.token).toBe(l.token);
+    // A later holder (a stall re-run here or on another instance) sees the earlier claim, unchanged.
+    const again = await claimOf(leasesA, 'Q', 1000, 'owner-a2');
+    expect(again.token).toBeGreaterThan(l.token);
+    expect(again.claim).toEqual({ claimed: false, existing: first });
+    await again.release();
+    const b = await claimOf(leasesB, 'Q', 1000, 'owner-b');
+    expect('existing' in b.claim && b.claim.existing.token).toBe(l.token);
+    await b.release();
     // Another slot is free.
-    expect(await state.claimSlot('Q', 2000, b, 'owner-b', 30)).toEqual({ claimed: true });
+    expect((await claimOf(leasesB, 'Q', 2000, 'owner-b')).claim).toEqual({ claimed: true });
   });
 
-  it('claimSlot of a paused queue claims nothing and says so; resumed, the slot is free', async () => {
+  it('a paused queue: the lease gets its token but no slot is claimed; resumed, the slot is free', async () => {
     await state.setPaused('Q', true, 'test');
-    const l = (await leasesA.tryAcquire('Q')) as Lease;
-    expect(await state.claimSlot('Q', 1000, l, 'owner-a', 30)).toEqual({ claimed: false, paused: true });
+    const l = await claimOf(leasesA, 'Q', 1000, 'owner-a');
+    expect(l.claim).toEqual({ claimed: false, paused: true });
+    expect(await state.fence('Q')).toBe(l.token);
     expect(await state.slot('Q', 1000)).toBeNull();
-    // the fence still comes first: a fenced-out holder of a paused queue is told it is fenced
     await l.release();
-    const stale = await errorOf(state.claimSlot('Q', 1000, l, 'owner-a', 30));
-    expect(isApfError(stale, 'APF_ERR_FENCED')).toBe(true);
     await state.setPaused('Q', false, 'test');
-    const b = (await leasesB.tryAcquire('Q')) as Lease;
-    expect(await state.claimSlot('Q', 1000, b, 'owner-b', 30)).toEqual({ claimed: true });
+    expect((await claimOf(leasesB, 'Q', 1000, 'owner-b')).claim).toEqual({ claimed: true });
   });
 
-  it('claimSlot and markSubmitted by a fenced-out holder throw APF_ERR_FENCED and write nothing', async () => {
-    const { a, b } = await handOver('Q');
-    const claim = await errorOf(state.claimSlot('Q', 1000, a, 'owner-a', 30));
-    expect(isApfError(claim, 'APF_ERR_FENCED')).toBe(true);
-    expect((claim as { details: Record<string, unknown> }).details['reason']).toBe('lease-lost');
-    expect(await state.slot('Q', 1000)).toBeNull();
-    expect(await state.claimSlot('Q', 1000, b, 'owner-b', 30)).toEqual({ claimed: true });
-    const mark = await errorOf(state.markSubmitted('Q', 1000, a, 1, ['1.0']));
-    expect(isApfError(mark, 'APF_ERR_FENCED')).toBe(true);
-    expect((await state.slot('Q', 1000))?.phase).toBe('planned');
-    const stale = await errorOf(state.claimSlot('Q', 3000, { token: b.token - 1, value: b.value }, 'owner-b', 30));
-    expect((stale as { details: Record<string, unknown> }).details['reason']).toBe('stale-token');
+  it('a slot record that is not one is an APF_ERR_REDIS error and the lease is given back', async () => {
+    await redisCall(server(), ['SET', keys.queueSlot('Q', 1000), '{"token":"x"}']);
+    const err = await errorOf(claimOf(leasesA, 'Q', 1000, 'owner-a'));
+    expect(isApfError(err, 'APF_ERR_REDIS')).toBe(true);
+    expect(String((err as Error).message)).toContain(keys.queueSlot('Q', 1000));
+    expect(leasesA.held).toBe(0);
+    expect(await redisCall(server(), ['EXISTS', keys.queueLease('Q')])).toBe(0);
   });
 
-  it('markSubmitted updates the claimed record, keeps its TTL and the exact token', async () => {
-    const l = (await leasesA.tryAcquire('Q')) as Lease;
+  it('the commit marks the claimed slot submitted, keeps its TTL and the exact token', async () => {
+    const l = await claimOf(leasesA, 'Q', 1000, 'owner "a"/1', 60);
     expect(l.token).toBeGreaterThan(1e15);
-    await state.claimSlot('Q', 1000, l, 'owner "a"/1', 60);
     await redisCall(server(), ['EXPIRE', keys.queueSlot('Q', 1000), '50']);
-    expect(await state.markSubmitted('Q', 1000, l, 2, ['12.0', '12.1'])).toBe(true);
+    expect(await state.commit('Q', l, record('Q', l, { slot: 1000, jobIds: ['12.0', '12.1'] }))).toEqual({ ok: true });
     expect(await state.slot('Q', 1000)).toEqual({ token: l.token, owner: 'owner "a"/1', phase: 'submitted', at: NOW, n: 2, jobIds: ['12.0', '12.1'] });
     const ttl = Number(await redisCall(server(), ['TTL', keys.queueSlot('Q', 1000)]));
     expect(ttl).toBeGreaterThan(45);
     expect(ttl).toBeLessThanOrEqual(50);
-    expect(await state.markSubmitted('Q', 1000, l, 0, [])).toBe(true);
-    expect((await state.slot('Q', 1000))?.jobIds).toEqual([]);
-    // No record, or one claimed under another token: false, nothing written.
-    expect(await state.markSubmitted('Q', 5000, l, 1, ['1.0'])).toBe(false);
-    expect(await state.slot('Q', 5000)).toBeNull();
     await l.release();
-    const b = (await leasesB.tryAcquire('Q')) as Lease;
-    expect(await state.markSubmitted('Q', 1000, b, 9, ['9.0'])).toBe(false);
-    expect((await state.slot('Q', 1000))?.n).toBe(0);
+    // Nothing submitted: the claim stays as it was.
+    const m = await claimOf(leasesA, 'Q', 2000, 'owner-a');
+    expect(await state.commit('Q', m, record('Q', m, { slot: 2000, outcome: 'nothing', n: 0, submit: 0, jobIds: [] }))).toEqual({ ok: true });
+    expect((await state.slot('Q', 2000))?.phase).toBe('planned');
+    // A slot without a record is not created by the commit.
+    expect(await state.commit('Q', m, record('Q', m, { slot: 5000 }))).toEqual({ ok: true });
+    expect(await state.slot('Q', 5000)).toBeNull();
+  });
+
+  it('the commit leaves a slot claimed under another token alone, and a fenced-out commit marks nothing', async () => {
+    const a = await claimOf(leasesA, 'Q', 1000, 'owner-a');
+    await redisCall(server(), ['DEL', keys.queueLease('Q')]);
+    const b = await claimOf(leasesB, 'Q', 1000, 'owner-b');
+    expect('existing' in b.claim && b.claim.existing.token).toBe(a.token);
+    // B holds the lease and commits a cycle of that slot (as a runner never would: the slot is A's).
+    expect(await state.commit('Q', b, record('Q', b, { slot: 1000, jobIds: ['9.0'] }))).toEqual({ ok: true });
+    expect(await state.slot('Q', 1000)).toMatchObject({ token: a.token, owner: 'owner-a', phase: 'planned' });
+    // A lost its lease: its commit is rejected and marks nothing.
+    expect(await state.commit('Q', a, record('Q', a, { slot: 1000, jobIds: ['1.0'] }))).toEqual({ ok: false, reason: 'lease-lost' });
+    expect(await state.slot('Q', 1000)).toMatchObject({ token: a.token, phase: 'planned' });
   });
 
   it('pause flags, stats and pipelined reads of many queues', async () => {
@@ -239,7 +251,7 @@ describe('coordination/queue-state', () => {
     expect(isApfError(await errorOf(state.last('Q')), 'APF_ERR_REDIS')).toBe(true);
   });
 
-  it('a whole cycle (acquire, token, claim, mark, commit, release) stays within 15 Redis commands', async () => {
+  it('a whole cycle (acquire, token with the claim, commit with the mark and the release) sends three commands', async () => {
     // MONITOR sees every command a client sends (and, marked "lua", what the scripts run inside).
     const monitor = await redis.monitor();
     const sent: string[] = [];
@@ -248,11 +260,10 @@ describe('coordination/queue-state', () => {
     });
     const cycle = async (queue: string): Promise<string[]> => {
       sent.length = 0;
-      const l = (await leasesA.tryAcquire(queue)) as Lease;
-      expect((await state.claimSlot(queue, 1000, l, 'a', 30)).claimed).toBe(true);
-      expect(await state.markSubmitted(queue, 1000, l, 2, ['1.0', '1.1'])).toBe(true);
-      expect(await state.commit(queue, l, record(queue, l))).toEqual({ ok: true });
-      await l.release();
+      const l = await claimOf(leasesA, queue, 1000, 'a');
+      expect(l.claim.claimed).toBe(true);
+      expect(await state.commit(queue, l, record(queue, l, { slot: 1000 }), { releaseLease: true })).toEqual({ ok: true });
+      await l.markReleased();
       // MONITOR output may trail the replies by a moment.
       await new Promise((r) => setTimeout(r, 100));
       return [...sent];
@@ -263,9 +274,10 @@ describe('coordination/queue-state', () => {
       await new Promise((r) => setTimeout(r, 100));
       const cold = await cycle('cold');
       const warm = await cycle('warm');
-      expect(warm).toEqual(['evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha']);
-      expect(cold.length).toBeLessThanOrEqual(15);
-      expect(cold.filter((c) => c === 'eval')).toHaveLength(6);
+      expect(warm).toEqual(['evalsha', 'evalsha', 'evalsha']);
+      expect((await state.slot('warm', 1000))?.phase).toBe('submitted');
+      expect(cold.length).toBeLessThanOrEqual(6);
+      expect(cold.filter((c) => c === 'eval')).toHaveLength(3);
     } finally {
       monitor.disconnect();
     }
