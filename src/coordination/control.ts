@@ -7,10 +7,10 @@
  * registry by the caller; the message only makes the instances react at once.
  */
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import { ApfError, describeError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Keys } from './keys.ts';
+import { lazySchemas } from '../util/zod.ts';
 
 /** A control message. `by` says who sent it (user@host or an instance id), for the logs. */
 export type ControlMessage =
@@ -20,16 +20,20 @@ export type ControlMessage =
   | { action: 'thaw'; instance: string; by: string }
   | { action: 'run-now'; queue: string; by: string };
 
-const name = z.string().min(1).max(512);
-
-// Unknown extra fields are stripped rather than refused, so a newer apf may add some.
-const messageSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('reload'), by: name }),
-  z.object({ action: z.enum(['drain', 'undrain']), instance: name, by: name }),
-  z.object({ action: z.literal('freeze'), instance: name, durationMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), by: name }),
-  z.object({ action: z.literal('thaw'), instance: name, by: name }),
-  z.object({ action: z.literal('run-now'), queue: name, by: name }),
-]);
+const schemas = lazySchemas((z) => {
+  const name = z.string().min(1).max(512);
+  return {
+    // Unknown extra fields are stripped rather than refused, so a newer apf may add some.
+    message: z.discriminatedUnion('action', [
+      z.object({ action: z.literal('reload'), by: name }),
+      z.object({ action: z.enum(['drain', 'undrain']), instance: name, by: name }),
+      z.object({ action: z.literal('freeze'), instance: name, durationMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), by: name }),
+      z.object({ action: z.literal('thaw'), instance: name, by: name }),
+      z.object({ action: z.literal('run-now'), queue: name, by: name }),
+    ]),
+    action: z.object({ who: z.string(), action: z.string(), target: z.string(), at: z.number().int().nonnegative(), result: z.string() }),
+  };
+});
 
 /** Validates a message received as text; the reason when it is not a control message. */
 export function parseControlMessage(text: string): { ok: true; message: ControlMessage } | { ok: false; reason: string } {
@@ -39,7 +43,7 @@ export function parseControlMessage(text: string): { ok: true; message: ControlM
   } catch (err) {
     return { ok: false, reason: `not JSON: ${describeError(err)}` };
   }
-  const r = messageSchema.safeParse(raw);
+  const r = schemas().message.safeParse(raw);
   if (!r.success) return { ok: false, reason: r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ') };
   const message: ControlMessage = r.data;
   return { ok: true, message };
@@ -74,7 +78,7 @@ export class ControlBus {
    * @throws ApfError `APF_ERR_USAGE` (not a valid message), `APF_ERR_REDIS`.
    */
   async publish(msg: ControlMessage): Promise<number> {
-    const r = messageSchema.safeParse(msg);
+    const r = schemas().message.safeParse(msg);
     if (!r.success) throw new ApfError('APF_ERR_USAGE', `invalid control message: ${r.error.issues.map((i) => i.message).join('; ')}`);
     try {
       return await this.#pub.publish(this.#channel, JSON.stringify(r.data));
@@ -155,8 +159,6 @@ export interface AdminAction {
 /** How many admin actions the log keeps. */
 export const ADMIN_LOG_CAP = 1000;
 
-const actionSchema = z.object({ who: z.string(), action: z.string(), target: z.string(), at: z.number().int().nonnegative(), result: z.string() });
-
 /**
  * Appends an action to the admin log (newest first, capped at {@link ADMIN_LOG_CAP}).
  *
@@ -189,7 +191,7 @@ export async function adminActions(redis: Redis, keys: Keys, limit = 100): Promi
   const out: AdminAction[] = [];
   for (const t of texts) {
     try {
-      const r = actionSchema.safeParse(JSON.parse(t));
+      const r = schemas().action.safeParse(JSON.parse(t));
       if (r.success) out.push(r.data);
     } catch {
       // Not JSON: somebody wrote into the list by hand; skip it.

@@ -9,12 +9,12 @@
  * answers 202 `{ id }` at once; src/web/drills.ts keeps the run (shared with the monitor's form),
  * so `GET /api/v1/drills/:id` on any instance can answer.
  */
-import { z } from 'zod';
 import { describeError } from '../../errors.ts';
 import { recordAdminAction } from '../../coordination/control.ts';
 import * as admin from '../../core/admin.ts';
 import { runDrill } from '../../core/drill.ts';
 import type { Logger } from '../../logging/logger.ts';
+import { lazySchemas } from '../../util/zod.ts';
 import type { WebDeps } from '../deps.ts';
 import { isDrillRun, launchDrill, localDrill, type DrillRequest, type DrillStarter } from '../drills.ts';
 import { HttpError, json, type Route, type WebRequest } from '../router.ts';
@@ -31,11 +31,12 @@ export interface AdminRoutesOptions {
 /** Longest drill timeout accepted, seconds. */
 const MAX_DRILL_TIMEOUT_S = 86_400;
 
-
-const drillSchema = z.strictObject({
-  instance: z.string().min(1).max(512).optional(),
-  timeoutSeconds: z.number().positive().max(MAX_DRILL_TIMEOUT_S).optional(),
-});
+const drillSchema = lazySchemas((z) =>
+  z.strictObject({
+    instance: z.string().min(1).max(512).optional(),
+    timeoutSeconds: z.number().positive().max(MAX_DRILL_TIMEOUT_S).optional(),
+  }),
+);
 
 /**
  * Parses the body of `POST /api/v1/drills`: empty → `{}`; otherwise a JSON object with only the
@@ -52,7 +53,7 @@ export function parseDrillRequest(body: Buffer | string): DrillRequest {
   } catch (err) {
     throw new HttpError(400, `malformed JSON body: ${describeError(err)}`);
   }
-  const r = drillSchema.safeParse(raw);
+  const r = drillSchema().safeParse(raw);
   if (!r.success) {
     const why = r.error.issues.map((i) => `${i.path.length === 0 ? 'body' : `field "${i.path.join('.')}"`}: ${i.message}`).join('; ');
     throw new HttpError(400, why);

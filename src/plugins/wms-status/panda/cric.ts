@@ -3,18 +3,21 @@
  * name whose records carry `status` (`online`, `test`, `offline`, `brokeroff`). This replaces the
  * `getSiteSpecs` call APF made to PanDA; `StatusTest`/`StatusOffline` read the result.
  */
-import { z } from 'zod';
 import { ApfError } from '../../../errors.ts';
 import type { SiteInfo } from '../../../core/info.ts';
+import { lazySchemas } from '../../../util/zod.ts';
 import { bodyStart, describeZodIssues } from './parse.ts';
 
-/** The fields read from one record; every other field is left alone. */
-const record = z.looseObject({
-  status: z.string().nullish(),
-  panda_resource: z.string().nullish(),
-});
-
-const dump = z.record(z.string(), record);
+/** The dump: the fields read from each record; every other field is left alone. */
+const dump = lazySchemas((z) =>
+  z.record(
+    z.string(),
+    z.looseObject({
+      status: z.string().nullish(),
+      panda_resource: z.string().nullish(),
+    }),
+  ),
+);
 
 /**
  * Parses a CRIC `pandaqueue/query/?json` body into wmsqueue → site status. A record without a
@@ -30,7 +33,7 @@ export function parseCricStatus(body: string): ReadonlyMap<string, SiteInfo> {
   } catch (err) {
     throw new ApfError('APF_ERR_WMS_RESPONSE', `${what}: body is not JSON (starts with "${bodyStart(body)}")`, { cause: err });
   }
-  const r = dump.safeParse(json);
+  const r = dump().safeParse(json);
   if (!r.success) {
     throw new ApfError('APF_ERR_WMS_RESPONSE', `${what}: unexpected shape: ${describeZodIssues(r.error)}`);
   }

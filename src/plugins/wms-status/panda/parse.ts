@@ -5,9 +5,10 @@
  * Every body problem is an `APF_ERR_WMS_RESPONSE` whose message names the offending field, so an
  * operator can tell a broken proxy page from a PanDA-side failure.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ApfError, isApfError } from '../../../errors.ts';
 import type { WmsQueueInfo } from '../../../core/info.ts';
+import { lazySchemas } from '../../../util/zod.ts';
 import { decodePickle, pickleToJson, type PickleValue } from './pickle.ts';
 
 /** Site (PanDA queue) → native job status → count. */
@@ -37,13 +38,19 @@ export function bodyStart(body: string): string {
   return t.length > 60 ? `${t.slice(0, 60)}…` : t;
 }
 
-const count = z.number().nonnegative();
-const statusCounts = z.record(z.string(), count);
-
-const envelope = z.object({
-  success: z.boolean(),
-  message: z.string().nullish(),
-  data: z.unknown(),
+const schemas = lazySchemas((z) => {
+  const statusCounts = z.record(z.string(), z.number().nonnegative());
+  return {
+    envelope: z.object({
+      success: z.boolean(),
+      message: z.string().nullish(),
+      data: z.unknown(),
+    }),
+    /** `{site: {status: n}}` */
+    sites: z.record(z.string(), statusCounts),
+    /** `{site: {label: {status: n}}}` */
+    labelledSites: z.record(z.string(), z.record(z.string(), statusCounts)),
+  };
 });
 
 /**
@@ -59,12 +66,12 @@ export function parseV1Stats(body: string): SiteCounts {
   } catch (err) {
     throw badBody(what, `body is not JSON (starts with "${bodyStart(body)}")`, err);
   }
-  const env = envelope.safeParse(json);
+  const env = schemas().envelope.safeParse(json);
   if (!env.success) throw badBody(what, `not a PanDA envelope: ${describeZodIssues(env.error)}`);
   if (!env.data.success) {
     throw badBody(what, `PanDA answered success:false: ${env.data.message ?? '(no message)'}`);
   }
-  const data = z.record(z.string(), statusCounts).safeParse(env.data.data);
+  const data = schemas().sites.safeParse(env.data.data);
   if (!data.success) throw badBody(what, `unexpected shape: ${describeZodIssues(data.error, 'data')}`);
   const out = new Map<string, ReadonlyMap<string, number>>();
   for (const [site, counts] of Object.entries(data.data)) {
@@ -99,7 +106,7 @@ function sitesOf(value: PickleValue, what: string): unknown {
 export function parseSitePickle(body: string): SiteCounts {
   const what = 'PanDA getJobStatisticsPerSite';
   const plain = sitesOf(decodeBody(body, what), what);
-  const r = z.record(z.string(), statusCounts).safeParse(plain);
+  const r = schemas().sites.safeParse(plain);
   if (!r.success) throw badBody(what, `unexpected shape: ${describeZodIssues(r.error)}`);
   return new Map(Object.entries(r.data).map(([site, c]) => [site, new Map(Object.entries(c))]));
 }
@@ -111,7 +118,7 @@ export function parseSitePickle(body: string): SiteCounts {
 export function parseLabelPickle(body: string): SiteCounts {
   const what = 'PanDA getJobStatisticsWithLabel';
   const plain = sitesOf(decodeBody(body, what), what);
-  const r = z.record(z.string(), z.record(z.string(), statusCounts)).safeParse(plain);
+  const r = schemas().labelledSites.safeParse(plain);
   if (!r.success) throw badBody(what, `unexpected shape: ${describeZodIssues(r.error)}`);
   const out = new Map<string, ReadonlyMap<string, number>>();
   for (const [site, labels] of Object.entries(r.data)) {
