@@ -28,7 +28,6 @@ export const ERROR_CODES = {
   APF_ERR_SIM: 'a simulator was given bad input',
   APF_ERR_ABORTED: 'the operation was cancelled',
   APF_ERR_LEASE_LOST: 'the queue lease was lost or its local deadline passed: nothing more is submitted',
-  APF_ERR_FENCED: 'a state write carried a stale fencing token and was rejected',
   APF_ERR_REDIS: 'Redis could not be reached or answered with an error',
   APF_ERR_PRIVILEGES: 'the process cannot run as the requested user (unknown user, still root, drop failed)',
   APF_ERR_LOG_FILE: 'the log file cannot be opened or reopened',

@@ -27,6 +27,7 @@ export async function classifyRedlockError(err: unknown): Promise<{ kind: Redloc
   return { kind: 'unreachable', cause: errors.find((e) => !(e instanceof ResourceLockedError)) ?? err };
 }
 
+/** The message of an error, or the thrown value as text. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -202,4 +203,3 @@ export class HeldLease implements Lease {
     }
   }
 }
-

@@ -7,8 +7,8 @@
  * been seen, and writes nothing otherwise (coordination.md §2.4). One script call per fenced write
  * and pipelined reads keep a cycle's Redis traffic small: acquire (redlock), token with the slot
  * claim (lease.ts), the submitted-pilot record of the batch source (contributions.ts) and this
- * commit, which also marks the slot submitted and releases the lease: four commands plus renewals. Pause and the skip counters are administrative writes and
- * are not fenced.
+ * commit, which also marks the slot submitted and releases the lease: four commands plus
+ * renewals. Pause and the skip counters are administrative writes and are not fenced.
  */
 import type { Redis } from 'ioredis';
 import { ApfError, isApfError } from '../errors.ts';
@@ -145,9 +145,9 @@ export class QueueState {
    * history (capped at `history`), and counts the cycle and its submitted pilots
    * (`record.jobIds.length`); when the cycle submitted pilots, turns the slot record of
    * `record.slot` claimed under this token into phase `submitted` with their count and job ids
-   * (TTL kept; a missing record or one of another token is left alone); with `releaseLease`, also deletes the lease key (it holds our value:
-   * checked first), so the holder ends its lease with {@link Lease.markReleased} and no round
-   * trip. Nothing is written when it rejects.
+   * (TTL kept; a missing record or one of another token is left alone); with `releaseLease`,
+   * also deletes the lease key (it holds our value: checked first), so the holder ends its lease
+   * with {@link Lease.markReleased} and no round trip. Nothing is written when it rejects.
    *
    * @throws ApfError `APF_ERR_REDIS` when Redis fails.
    */

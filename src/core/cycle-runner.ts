@@ -1,11 +1,11 @@
 /**
  * One dispatched queue cycle in a cluster (coordination.md §3.3): freshness → lease with fencing
- * token and, in the same script, the slot claim with the pause check → shared views → the pure decision → submit under
- * self-fencing → fenced commit that also releases the lease. Redis, clocks and logging are
+ * token and, in the same script, the slot claim with the pause check → shared views → the pure
+ * decision → submit under self-fencing → fenced commit that also releases the lease. Redis, clocks and logging are
  * reached through the small ports below, so the protocol is testable with real Redis and
  * readable in one place.
  */
-import { describeError, isApfError } from '../errors.ts';
+import { describeError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { CycleRecord } from '../coordination/records.ts';
 import { executeDecision, type CycleOutcome } from './execute.ts';
@@ -114,9 +114,9 @@ export async function runCycle(deps: CycleDeps, queueName: string, slot: number,
   // 1. freshness: a late cycle (stall re-run, backlog after an outage) is a no-op
   if (startedAt - slot > q.intervalMs / 2) return skip('stale', 'skippedStale');
   try {
-    // 2. lease with fencing token: one attempt, held elsewhere = busy
-    // 2-3. with the token, the slot is claimed: ours only once (a previous owner that died
-    // mid-cycle may have submitted); the claim also reads the cluster-wide pause flag
+    // 2. lease with fencing token: one attempt, held elsewhere = busy. The token script also
+    // claims the slot, which is ours only once (a previous owner that died mid-cycle may have
+    // submitted), and reads the cluster-wide pause flag.
     const lease = await deps.tryLease(queueName, { slot, owner: deps.owner, ttlS: Math.ceil((3 * q.intervalMs) / 1000) });
     if (lease === null) return await skip('busy', 'skippedBusy');
     try {
@@ -255,9 +255,4 @@ function toRecord(
     error: o.error,
     configHash: deps.configHash(),
   };
-}
-
-/** True when an error means "this process must stop acting for the queue". */
-export function isSelfFenced(err: unknown): boolean {
-  return isApfError(err, 'APF_ERR_LEASE_LOST') || isApfError(err, 'APF_ERR_FENCED');
 }
