@@ -3,7 +3,7 @@
  * monotonic clock and the abort signal, plus the classification of redlock's rejections.
  */
 import { ExecutionError, ResourceLockedError, type Lock } from '@sesamecare-oss/redlock';
-import { ApfError } from '../errors.ts';
+import { ApfError, describeError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Lease, LeaseTimings } from './lease.ts';
 import type { ClaimResult } from './queue-state.ts';
@@ -25,11 +25,6 @@ export async function classifyRedlockError(err: unknown): Promise<{ kind: Redloc
   const errors = [...(await last).votesAgainst.values()];
   if (errors.length > 0 && errors.every((e) => e instanceof ResourceLockedError)) return { kind: 'locked', cause: errors[0] };
   return { kind: 'unreachable', cause: errors.find((e) => !(e instanceof ResourceLockedError)) ?? err };
-}
-
-/** The message of an error, or the thrown value as text. */
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Why a held lease ended. */
@@ -123,7 +118,7 @@ export class HeldLease implements Lease {
       } catch (err) {
         const { kind, cause } = await classifyRedlockError(err);
         if (kind === 'locked') this.#log.debug('lease already gone at release');
-        else this.#log.warn({ error: messageOf(cause) }, 'lease release failed; the key expires by its TTL');
+        else this.#log.warn({ error: describeError(cause) }, 'lease release failed; the key expires by its TTL');
       }
     })();
     return this.#releasing;
@@ -196,7 +191,7 @@ export class HeldLease implements Lease {
         return;
       }
       // Redis unreachable: keep the old deadline; the deadline timer aborts if no renew succeeds in time.
-      this.#log.warn({ error: messageOf(cause), remainingMs: Math.round(this.remainingMs()) }, 'lease renew failed; keeping the current deadline');
+      this.#log.warn({ error: describeError(cause), remainingMs: Math.round(this.remainingMs()) }, 'lease renew failed; keeping the current deadline');
     } finally {
       this.#renewing = undefined;
       this.#scheduleRenew(started);

@@ -27,10 +27,10 @@
  */
 import { Redlock, type Lock } from '@sesamecare-oss/redlock';
 import type { Redis } from 'ioredis';
-import { ApfError } from '../errors.ts';
+import { ApfError, describeError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Keys } from './keys.ts';
-import { classifyRedlockError, HeldLease, messageOf } from './held-lease.ts';
+import { classifyRedlockError, HeldLease } from './held-lease.ts';
 import { runScript } from './lua/queue-scripts.ts';
 import { parseSlotRecord, type ClaimResult } from './queue-state.ts';
 
@@ -222,7 +222,7 @@ export class QueueLeases {
     } catch (err) {
       const { kind, cause } = await classifyRedlockError(err);
       if (kind === 'locked') return null;
-      throw new ApfError('APF_ERR_REDIS', `cannot acquire the lease of queue ${queue}: ${messageOf(cause)}`, { cause, details: { queue } });
+      throw new ApfError('APF_ERR_REDIS', `cannot acquire the lease of queue ${queue}: ${describeError(cause)}`, { cause, details: { queue } });
     }
     const keys = [leaseKey, this.#keys.queueFence(queue), this.#keys.queueState(queue)];
     const args = [lock.value, String(fenceSeed(this.#now()))];
@@ -235,7 +235,7 @@ export class QueueLeases {
       reply = await runScript(this.#redis, claim === undefined ? 'apfLeaseFence' : 'apfLeaseFenceClaim', keys, args);
     } catch (err) {
       await lock.release().catch(() => undefined);
-      throw new ApfError('APF_ERR_REDIS', `cannot take a fencing token for queue ${queue}: ${messageOf(err)}`, { cause: err, details: { queue } });
+      throw new ApfError('APF_ERR_REDIS', `cannot take a fencing token for queue ${queue}: ${describeError(err)}`, { cause: err, details: { queue } });
     }
     if (reply === -1) {
       // The key expired between the two calls (a TTL shorter than the round trip): not ours.
