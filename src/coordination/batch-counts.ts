@@ -125,38 +125,48 @@ function snapshotSums(ordered: readonly SourceRecord[], counted: (source: string
 /**
  * The snapshot sums with the submitted-since pilots added to pending, as a read-only map that
  * does not copy the sums: a cycle reads one queue, and a refresh (every second, with thousands of
- * queues submitting) must not rebuild a map of every queue for that. A queue's entry is made when
- * read; iterating (status, tests) builds the whole map once, sorted by queue name like the sums.
+ * queues submitting) must not rebuild a map of every queue for that. The submitted-since pilots
+ * come as one map per source (a few), summed when a queue is read; a queue's entry is made when
+ * read; the size and iteration (status, tests) build the whole map once, sorted by queue name like
+ * the sums.
  */
 class MergedCounts implements ReadonlyMap<string, BatchQueueInfo> {
   readonly #base: ReadonlyMap<string, BatchQueueInfo>;
-  readonly #extra: ReadonlyMap<string, number>;
-  readonly size: number;
+  readonly #extra: readonly ReadonlyMap<string, number>[];
   #full: ReadonlyMap<string, BatchQueueInfo> | undefined;
 
-  constructor(base: ReadonlyMap<string, BatchQueueInfo>, extra: ReadonlyMap<string, number>) {
+  constructor(base: ReadonlyMap<string, BatchQueueInfo>, extra: readonly ReadonlyMap<string, number>[]) {
     this.#base = base;
     this.#extra = extra;
-    let size = base.size;
-    for (const q of extra.keys()) if (!base.has(q)) size++;
-    this.size = size;
+  }
+
+  get size(): number {
+    return this.#all().size;
   }
 
   get(queue: string): BatchQueueInfo | undefined {
-    const n = this.#extra.get(queue);
+    let n: number | undefined;
+    for (const m of this.#extra) {
+      const k = m.get(queue);
+      if (k !== undefined) n = (n ?? 0) + k;
+    }
     const base = this.#base.get(queue);
     return n === undefined ? base : { ...(base ?? ZERO), pending: (base?.pending ?? 0) + n };
   }
 
   has(queue: string): boolean {
-    return this.#extra.has(queue) || this.#base.has(queue);
+    return this.#base.has(queue) || this.#extra.some((m) => m.has(queue));
   }
 
   #all(): ReadonlyMap<string, BatchQueueInfo> {
     if (this.#full === undefined) {
       const names = [...this.#base.keys()];
-      for (const q of this.#extra.keys()) if (!this.#base.has(q)) names.push(q);
-      if (names.length > this.#base.size) names.sort(byName);
+      const added = new Set<string>();
+      for (const m of this.#extra) for (const q of m.keys()) if (!this.#base.has(q)) added.add(q);
+      if (added.size > 0) {
+        names.push(...added);
+        names.sort(byName);
+      }
       this.#full = new Map(names.map((q) => [q, this.get(q) as BatchQueueInfo]));
     }
     return this.#full;
@@ -207,23 +217,39 @@ export function buildBatchCounts(
   const key = ordered.map((r) => `${r.source}\t${r.at}\t${r.seq}\t${counted(r.source) ? 1 : 0}`).join('\n');
   const sums = prev?.key === key ? prev : snapshotSums(ordered, counted, key);
 
-  // The submitted-since entries of counted sources, on top of the snapshot sums.
-  const extra = new Map<string, number>();
-  const perSource = new Map<string, number>();
+  // The submitted-since entries of counted sources, on top of the snapshot sums: one map per
+  // source, since entries come grouped by source (this loop runs over every entry at every read).
+  const extra = new Map<string, { perQueue: Map<string, number>; total: number }>();
+  let cur: { perQueue: Map<string, number>; total: number } | undefined;
+  let curSource: string | undefined;
+  let curAt = 0;
   for (const e of submitted) {
-    const rec = bySource.get(e.source);
-    if (rec === undefined || e.at <= rec.at || !counted(e.source)) continue;
-    extra.set(e.queue, (extra.get(e.queue) ?? 0) + e.n);
-    perSource.set(e.source, (perSource.get(e.source) ?? 0) + e.n);
+    if (e.source !== curSource) {
+      curSource = e.source;
+      const rec = bySource.get(e.source);
+      if (rec === undefined || !counted(e.source)) cur = undefined;
+      else {
+        cur = extra.get(e.source);
+        if (cur === undefined) extra.set(e.source, (cur = { perQueue: new Map(), total: 0 }));
+        curAt = rec.at;
+      }
+    }
+    if (cur === undefined || e.at <= curAt) continue;
+    cur.perQueue.set(e.queue, (cur.perQueue.get(e.queue) ?? 0) + e.n);
+    cur.total += e.n;
   }
   let submittedSince = 0;
-  for (const n of extra.values()) submittedSince += n;
-  const merged = extra.size === 0 ? sums.merged : new MergedCounts(sums.merged, extra);
+  const maps: Map<string, number>[] = [];
+  for (const x of extra.values()) {
+    submittedSince += x.total;
+    if (x.perQueue.size > 0) maps.push(x.perQueue);
+  }
+  const merged = maps.length === 0 ? sums.merged : new MergedCounts(sums.merged, maps);
   const statuses = new Map<string, SourceStatus>();
   for (const rec of ordered) {
     const st = states.get(rec.source) as ReturnType<typeof classify>;
     const isCounted = st.state !== 'dropped';
-    statuses.set(rec.source, sourceStatus(rec, st, isCounted, perSource.get(rec.source) ?? 0, sums.queueCounts.get(rec.source) ?? Object.keys(rec.queues).length));
+    statuses.set(rec.source, sourceStatus(rec, st, isCounted, extra.get(rec.source)?.total ?? 0, sums.queueCounts.get(rec.source) ?? Object.keys(rec.queues).length));
   }
   const totals: ClusterTotals = { ...sums.totals, pending: sums.totals.pending + submittedSince, submittedSince };
   return { counts: { now: o.now, sources: statuses, merged, totals }, sums };

@@ -107,7 +107,7 @@ export class FactoryDaemon {
       keys: this.keys,
       owner: this.owner,
       intervalMs: c.reconcileIntervalMs,
-      desired: () => new Map([...this.#rt.queues.values()].map((q) => [q.queue.name, q.intervalMs])),
+      desired: () => this.#rt.desired,
       logger: this.#log,
     });
   }

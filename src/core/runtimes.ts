@@ -20,6 +20,11 @@ export interface Runtimes {
   readonly queues: ReadonlyMap<string, RunnableQueue & { readonly batchStatusKey: string; readonly wmsKey: string | undefined }>;
   /** maxage (ms) of every cluster batch source id this config knows. */
   readonly maxAgeMs: ReadonlyMap<string, number>;
+  /**
+   * The job schedulers this config wants (queue → interval ms), built once: the reconciler and
+   * every instance's stuck-scheduler check read it every few seconds.
+   */
+  readonly desired: ReadonlyMap<string, number>;
 }
 
 /** Observers of the external calls (metrics). */
@@ -94,5 +99,6 @@ export function buildRuntimes(config: ApfConfig, instanceId: string, logger: Log
       logger.error({ queue: q.name, err: describeError(err) }, 'queue left out: its plugins could not be built');
     }
   }
-  return { config, sources, queues, maxAgeMs };
+  const desired = new Map([...queues.values()].map((q) => [q.queue.name, q.intervalMs]));
+  return { config, sources, queues, maxAgeMs, desired };
 }

@@ -9,6 +9,9 @@ import { recordingLogger, WARN } from '../plugins/batch-submit/context.ts';
 
 const FACTORY = ['[Factory]', 'factoryId = t', 'factoryAdminEmail = a@example.org', 'baseLogDir = /tmp/apf-logs', 'baseLogDirUrl = http://localhost:25880', ''].join('\n');
 
+/** A `[DEFAULT]` section whose queues build without external tools (Condor status is only polled later). */
+const NOOP_DEFAULTS = ['[DEFAULT]', 'enabled = True', 'batchstatusplugin = Condor', 'batchsubmitplugin = Noop', 'wmsstatusplugin = Static', 'schedplugin = Ready'];
+
 async function loaded(queues: string): Promise<NonNullable<Awaited<ReturnType<typeof loadConfig>>['config']>> {
   const dir = mkdtempSync(join(tmpdir(), 'apf-qrt-'));
   writeFileSync(join(dir, 'autopyfactory.conf'), FACTORY);
@@ -56,12 +59,7 @@ describe('buildQueueRuntime', () => {
   it('gives queues with the same status sources one keys object, and apart those that differ', async () => {
     const config = await loaded(
       [
-        '[DEFAULT]',
-        'enabled = True',
-        'batchstatusplugin = Condor',
-        'batchsubmitplugin = Noop',
-        'wmsstatusplugin = Static',
-        'schedplugin = Ready',
+        ...NOOP_DEFAULTS,
         '[Q1]',
         'wmsqueue = Q1',
         '[Q2]',
@@ -87,5 +85,32 @@ describe('buildQueueRuntime', () => {
       [q1?.batch, 'condor:local@i1'],
       [r1?.batch, expect.stringContaining('other@schedd.example.org') as unknown],
     ]);
+  });
+});
+
+describe('buildRuntimes desired schedulers', () => {
+  it('holds every enabled queue with its interval, and no disabled one', async () => {
+    const config = await loaded(
+      [
+        ...NOOP_DEFAULTS,
+        'apfqueue.sleep = 90',
+        '[A]',
+        'wmsqueue = A',
+        '[B]',
+        'wmsqueue = B',
+        'apfqueue.sleep = 30',
+        '[OFF]',
+        'wmsqueue = OFF',
+        'enabled = False',
+        '',
+      ].join('\n'),
+    );
+    const { logger } = recordingLogger();
+    const rt = buildRuntimes(config, 'i1', logger);
+    expect([...rt.desired]).toEqual([
+      ['A', 90_000],
+      ['B', 30_000],
+    ]);
+    expect([...rt.desired.keys()]).toEqual([...rt.queues.keys()]);
   });
 });
