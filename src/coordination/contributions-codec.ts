@@ -7,6 +7,7 @@
  * entry: the zset member `<queue>\t<cycleId>\t<n>` scored with the submission time.
  */
 import type { BatchQueueInfo } from '../core/info.ts';
+import { ApfError } from '../errors.ts';
 import { isCount, isJsonObject } from '../util/json-shape.ts';
 import { countsOf } from './batch-counts.ts';
 import type { SubmittedEntry } from './cluster-view.ts';
@@ -75,6 +76,32 @@ export function decodeSourceRecord(text: string): SourceRecord | null {
 /** The submitted zset member `<queue>\t<cycleId>\t<n>`. */
 export function encodeSubmittedMember(queue: string, cycleId: string, n: number): string {
   return `${queue}\t${cycleId}\t${n}`;
+}
+
+/**
+ * Expiry of a source's submitted zset, renewed at every submission, so the entries of a source
+ * nobody publishes any more do not stay forever (ContributionStore and the fenced commit, which
+ * both record submissions): a day.
+ */
+export const SUBMITTED_TTL_MS = 86_400_000;
+
+/** Refuses a name the stored forms cannot hold: empty, or with a tab or newline (the member's separators, and log lines). */
+export function checkName(what: string, s: string): void {
+  if (s === '' || /[\t\r\n]/.test(s)) throw new ApfError('APF_ERR_USAGE', `invalid ${what} ${JSON.stringify(s)}`);
+}
+
+/**
+ * The checked member of a submitted-pilots record (`n` pilots of `queue`'s cycle `cycleId` at
+ * `at` into `source`).
+ *
+ * @throws ApfError `APF_ERR_USAGE` for a bad name or number.
+ */
+export function submittedMember(source: string, queue: string, cycleId: string, n: number, at: number): string {
+  checkName('source id', source);
+  checkName('queue name', queue);
+  checkName('cycle id', cycleId);
+  if (!isCount(n) || n === 0 || !isCount(at)) throw new ApfError('APF_ERR_USAGE', `invalid submitted record n=${n} at=${at}`);
+  return encodeSubmittedMember(queue, cycleId, n);
 }
 
 /** Decodes a submitted zset member and its score; null when malformed. */

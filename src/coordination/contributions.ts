@@ -18,11 +18,13 @@ import type { BatchQueueInfo } from '../core/info.ts';
 import { carryOver, rememberRead, type RememberedSource } from './carry-over.ts';
 import type { SubmittedEntry } from './cluster-view.ts';
 import {
+  checkName,
   decodeSourceRecord,
   decodeSubmittedMember,
   encodeSourceBody,
-  encodeSubmittedMember,
   snapshotHead,
+  submittedMember,
+  SUBMITTED_TTL_MS,
   validCounts,
 } from './contributions-codec.ts';
 import type { Keys } from './keys.ts';
@@ -101,11 +103,6 @@ async function execTx(tx: ReturnType<Redis['multi']>): Promise<void> {
   const results = await tx.exec();
   if (results === null) throw new Error('transaction aborted');
   for (const [err] of results) if (err !== null) throw err;
-}
-
-function noControl(what: string, s: string): void {
-  // Tabs and newlines would break the submitted member format and log lines.
-  if (s === '' || /[\t\r\n]/.test(s)) throw new ApfError('APF_ERR_USAGE', `invalid ${what} ${JSON.stringify(s)}`);
 }
 
 const NOTHING_REMEMBERED: ReadonlyMap<string, RememberedSource> = new Map();
@@ -187,7 +184,7 @@ export class ContributionStore {
     this.#redis = redis;
     this.#keys = keys;
     this.#pruneMarginMs = opts.pruneMarginMs ?? 300_000;
-    this.#submittedTtlMs = opts.submittedTtlMs ?? 86_400_000;
+    this.#submittedTtlMs = opts.submittedTtlMs ?? SUBMITTED_TTL_MS;
     this.#publish = script(redis, CONTRIB_PUBLISH);
     this.#readAll = script(redis, CONTRIB_READ_ALL);
     this.#submitted = script(redis, CONTRIB_SUBMITTED);
@@ -207,7 +204,7 @@ export class ContributionStore {
    * @throws ApfError `APF_ERR_REDIS` (Redis unreachable or failing), `APF_ERR_USAGE` (bad record).
    */
   async publish(rec: Omit<SourceRecord, 'seq'>): Promise<PublishResult> {
-    noControl('source id', rec.source);
+    checkName('source id', rec.source);
     if (!isCount(rec.at)) throw new ApfError('APF_ERR_USAGE', `invalid snapshot time ${String(rec.at)} for ${rec.source}`);
     for (const q of Object.keys(rec.queues)) {
       if (!validCounts(rec.queues[q] as BatchQueueInfo)) throw new ApfError('APF_ERR_USAGE', `invalid counts for queue ${q} in ${rec.source}`);
@@ -237,18 +234,16 @@ export class ContributionStore {
    * `<queue>\t<cycleId>\t<n>` with score `at`, and PEXPIRE of the zset), so the next cycle counts
    * them before the next poll. Call it once per cycle and
    * source with the total (or give each batch its own cycle id): the same member recorded twice
-   * is one entry, which also makes a retried call harmless.
+   * is one entry, which also makes a retried call harmless. A dispatched cycle's record rides
+   * with its fenced commit instead (QueueState.commit `pilots`: same key, member and expiry).
    *
    * @throws ApfError `APF_ERR_REDIS`, `APF_ERR_USAGE` (bad names or numbers).
    */
   async recordSubmitted(source: string, queue: string, cycleId: string, n: number, at: number): Promise<void> {
-    noControl('source id', source);
-    noControl('queue name', queue);
-    noControl('cycle id', cycleId);
-    if (!isCount(n) || n === 0 || !isCount(at)) throw new ApfError('APF_ERR_USAGE', `invalid submitted record n=${n} at=${at}`);
+    const member = submittedMember(source, queue, cycleId, n, at);
     this.#writes++;
     try {
-      await this.#submitted(this.#keys.sourceSubmitted(source), at, encodeSubmittedMember(queue, cycleId, n), this.#submittedTtlMs);
+      await this.#submitted(this.#keys.sourceSubmitted(source), at, member, this.#submittedTtlMs);
     } catch (err) {
       throw redisError(`recording submitted pilots of ${queue} into ${source}`, err);
     }

@@ -6,12 +6,14 @@
  * that the lease key still holds the caller's lock value and that no higher fencing token has
  * been seen, and writes nothing otherwise (coordination.md §2.4). One script call per fenced write
  * and pipelined reads keep a cycle's Redis traffic small: acquire (redlock), token with the slot
- * claim (lease.ts), the submitted-pilot record of the batch source (contributions.ts) and this
- * commit, which also marks the slot submitted and releases the lease: four commands plus
- * renewals. Pause and the skip counters are administrative writes and are not fenced.
+ * claim (lease.ts) and this commit, which also records the submitted pilots in the batch source's
+ * contributions (unfenced: they exist either way), marks the slot submitted and releases the
+ * lease: three commands plus renewals. Pause and the skip counters are administrative writes and
+ * are not fenced.
  */
 import type { Redis } from 'ioredis';
 import { ApfError, isApfError } from '../errors.ts';
+import { submittedMember, SUBMITTED_TTL_MS } from './contributions-codec.ts';
 import type { Keys } from './keys.ts';
 import { runScript } from './lua/queue-scripts.ts';
 import type { CycleRecord } from './records.ts';
@@ -42,6 +44,28 @@ export interface LeaseRef {
 
 /** Why the fence rejected a write. */
 export type FenceRejection = 'stale-token' | 'lease-lost';
+
+/** Pilots a cycle submitted (or may have), recorded by {@link QueueState.commit} into the batch source's contributions. */
+export interface CommitPilots {
+  /** Cluster id of the batch source they went into. */
+  readonly source: string;
+  /** How many. */
+  readonly n: number;
+  /** When (epoch ms). */
+  readonly at: number;
+}
+
+/** Options of {@link QueueState.commit}. */
+export interface CommitOptions {
+  /** Also delete the lease key (it holds the caller's value: checked first). @defaultValue false */
+  readonly releaseLease?: boolean;
+  /**
+   * Pilots to record as submitted into their batch source (ContributionStore.recordSubmitted's
+   * entry, member `<queue>\t<cycleId>\t<n>`), written whether or not the fence accepts the commit:
+   * the pilots exist either way. @defaultValue none
+   */
+  readonly pilots?: CommitPilots;
+}
 
 /** Result of {@link QueueState.commit}. */
 export type CommitResult = { ok: true } | { ok: false; reason: FenceRejection };
@@ -147,17 +171,30 @@ export class QueueState {
    * `record.slot` claimed under this token into phase `submitted` with their count and job ids
    * (TTL kept; a missing record or one of another token is left alone); with `releaseLease`,
    * also deletes the lease key (it holds our value: checked first), so the holder ends its lease
-   * with {@link Lease.markReleased} and no round trip. Nothing is written when it rejects.
+   * with {@link Lease.markReleased} and no round trip. Nothing is written when it rejects, except
+   * `pilots`: recorded first, whatever the fence says (the same entry as
+   * ContributionStore.recordSubmitted, so every instance counts them before the next poll).
    *
-   * @throws ApfError `APF_ERR_REDIS` when Redis fails.
+   * @throws ApfError `APF_ERR_REDIS` when Redis fails, `APF_ERR_USAGE` for `pilots` that cannot be
+   * recorded (bad source or queue name, count or time); then nothing is written.
    */
-  async commit(queue: string, lease: LeaseRef, record: CycleRecord, opts: { releaseLease?: boolean } = {}): Promise<CommitResult> {
+  async commit(queue: string, lease: LeaseRef, record: CycleRecord, opts: CommitOptions = {}): Promise<CommitResult> {
     const k = this.#keys;
+    const p = opts.pilots;
+    const member = p === undefined ? '' : submittedMember(p.source, queue, record.cycleId, p.n, p.at);
     const reply = await redisCall(`queue ${queue}: commit`, () =>
       runScript(
         this.#redis,
         'apfCommitCycle',
-        [k.queueLease(queue), k.queueState(queue), k.queueHistory(queue), k.queueStats(queue), k.queueSlot(queue, record.slot)],
+        [
+          k.queueLease(queue),
+          k.queueState(queue),
+          k.queueHistory(queue),
+          k.queueStats(queue),
+          k.queueSlot(queue, record.slot),
+          // a key of the queue's own when there are no pilots (the script then leaves it alone)
+          p === undefined ? k.queueState(queue) : k.sourceSubmitted(p.source),
+        ],
         [
           String(lease.token),
           lease.value,
@@ -167,6 +204,9 @@ export class QueueState {
           String(Math.floor(record.at)),
           opts.releaseLease === true ? '1' : '0',
           JSON.stringify(record.jobIds),
+          member,
+          p === undefined ? '0' : String(p.at),
+          String(SUBMITTED_TTL_MS),
         ],
       ),
     );

@@ -37,12 +37,15 @@ export interface LeasePort {
 
 /** The queue state store (src/coordination/queue-state.ts). */
 export interface StatePort {
-  /** The fenced commit; it also marks the slot submitted when `record.jobIds` is not empty. */
+  /**
+   * The fenced commit; it also marks the slot submitted when `record.jobIds` is not empty, and
+   * records `pilots` in their batch source's contributions whatever the fence says.
+   */
   commit(
     queue: string,
     lease: { token: number; value: string },
     record: CycleRecord,
-    opts?: { releaseLease?: boolean },
+    opts?: { releaseLease?: boolean; pilots?: { source: string; n: number; at: number } },
   ): Promise<{ ok: true } | { ok: false; reason: 'stale-token' | 'lease-lost' }>;
   bumpStat(queue: string, stat: 'skippedStale' | 'skippedBusy' | 'skippedPaused' | 'fenced'): Promise<void>;
 }
@@ -71,8 +74,6 @@ export interface CycleDeps {
    * `notBefore` (epoch ms) from counts read at or after that time.
    */
   readonly batchView: (q: RunnableQueue, notBefore?: number) => Promise<{ view: SourceView<BatchSnapshot>; jobs: readonly BatchJob[] }>;
-  /** Records pilots submitted into a source (visible to every instance before the next poll). */
-  readonly recordSubmitted: (source: string, queue: string, cycleId: string, n: number, at: number) => Promise<void>;
   readonly maxPerFactory: () => number | undefined;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -175,25 +176,27 @@ async function leased(
       contacted = true;
     },
   });
-  if (outcome.jobIds.length > 0) {
-    // Recorded before the commit releases the lease, so the next holder counts these pilots.
-    await deps
-      .recordSubmitted(q.batchSource, queue, cycleId, outcome.jobIds.length, now())
-      .catch((err: unknown) => clog.error({ err: describeError(err), jobs: outcome.jobIds }, 'submitted pilots not recorded'));
-  } else if (contacted && decision.submit > 0 && outcome.errorCode !== null && UNKNOWN_OUTCOME.has(outcome.errorCode)) {
+  // The pilots to count as submitted until the next poll of their schedd: every instance counts
+  // them from the commit on, so the next holder does not submit them again.
+  let pilots = outcome.jobIds.length;
+  if (pilots === 0 && contacted && decision.submit > 0 && outcome.errorCode !== null && UNKNOWN_OUTCOME.has(outcome.errorCode)) {
     // condor_submit was killed (lease lost, deadline): it may have queued the pilots before it
     // died. Count them as submitted until the next poll of the schedd tells (err towards
     // under-submission); uncounted, the next holder would submit them a second time.
     clog.warn({ cycle: cycleId, n: decision.submit, err: outcome.error }, 'submission interrupted: its pilots count as submitted until the next batch poll');
-    await deps
-      .recordSubmitted(q.batchSource, queue, cycleId, decision.submit, now())
-      .catch((err: unknown) => clog.error({ err: describeError(err) }, 'possibly submitted pilots not recorded'));
+    pilots = decision.submit;
   }
   // 6. fenced commit
   const record = toRecord(deps, q, slot, lease.token, cycleId, startedAt, now(), decision, outcome);
-  // The commit is the cycle's last write: it also marks the slot submitted and deletes the lease
-  // key (value-checked).
-  const committed = await deps.state.commit(queue, fence, record, { releaseLease: true });
+  // The commit is the cycle's last write: it also records the pilots in the batch source's
+  // contributions (first, whatever the fence says), marks the slot submitted and deletes the
+  // lease key (value-checked).
+  const committed = await deps.state
+    .commit(queue, fence, record, { releaseLease: true, ...(pilots > 0 ? { pilots: { source: q.batchSource, n: pilots, at: now() } } : {}) })
+    .catch((err: unknown) => {
+      if (pilots > 0) clog.error({ err: describeError(err), n: pilots, jobs: outcome.jobIds }, 'commit failed: the submitted pilots are not recorded');
+      throw err;
+    });
   if (!committed.ok) {
     clog.error(
       { reason: committed.reason, cycle: cycleId, jobs: outcome.jobIds },

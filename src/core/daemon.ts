@@ -205,7 +205,6 @@ export class FactoryDaemon {
         const view = await this.#cluster.queueView(q.queue.name, q.batchSource, jobs, notBefore);
         return { view, jobs: jobs.get(q.queue.name) ?? [] };
       },
-      recordSubmitted: (source, queue, cycleId, n, at) => this.#contributions.recordSubmitted(source, queue, cycleId, n, at),
       maxPerFactory: () => this.#rt.config.factory.maxPerFactory,
       logger: this.#log,
       onRecord: (r) => {

@@ -9,24 +9,20 @@
  */
 import { createRequire } from 'node:module';
 import type * as Zod from 'zod';
+import { onFirstUse } from './on-first-use.ts';
 
 const require = createRequire(import.meta.url);
 
 /** zod's `z` namespace. */
 export type ZodNamespace = typeof Zod.z;
 
-let loaded: ZodNamespace | undefined;
-
 /** zod's `z`, required on the first call. */
-export function zod(): ZodNamespace {
-  return (loaded ??= (require('zod') as typeof Zod).z);
-}
+export const zod: () => ZodNamespace = onFirstUse(() => (require('zod') as typeof Zod).z);
 
 /**
  * A getter for the schemas `build` makes from `z`: built (and zod loaded) on the first call,
  * the same object on every later call.
  */
 export function lazySchemas<T>(build: (z: ZodNamespace) => T): () => T {
-  let built: T | undefined;
-  return () => (built ??= build(zod()));
+  return onFirstUse(() => build(zod()));
 }

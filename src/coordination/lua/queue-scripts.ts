@@ -4,7 +4,7 @@
  * The script texts live in the `<name>-<numKeys>.ts` files next to this one.
  */
 import type { Redis } from 'ioredis';
-import { COMMIT_CYCLE_LUA } from './commitCycle-5.ts';
+import { COMMIT_CYCLE_LUA } from './commitCycle-6.ts';
 import { LEASE_FENCE_LUA } from './leaseFence-3.ts';
 import { LEASE_FENCE_CLAIM_LUA } from './leaseFenceClaim-4.ts';
 
@@ -12,7 +12,7 @@ import { LEASE_FENCE_CLAIM_LUA } from './leaseFenceClaim-4.ts';
 const SCRIPTS = {
   apfLeaseFence: { lua: LEASE_FENCE_LUA, numberOfKeys: 3 },
   apfLeaseFenceClaim: { lua: LEASE_FENCE_CLAIM_LUA, numberOfKeys: 4 },
-  apfCommitCycle: { lua: COMMIT_CYCLE_LUA, numberOfKeys: 5 },
+  apfCommitCycle: { lua: COMMIT_CYCLE_LUA, numberOfKeys: 6 },
 } as const;
 
 /** Name of one coordination script. */

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisSettings } from '../../../src/config/types.ts';
 import { isApfError } from '../../../src/errors.ts';
+import { ContributionStore } from '../../../src/coordination/contributions.ts';
 import { Keys } from '../../../src/coordination/keys.ts';
 import { QueueLeases, type ClaimedLease, type Lease } from '../../../src/coordination/lease.ts';
 import { QueueState } from '../../../src/coordination/queue-state.ts';
@@ -224,6 +225,40 @@ describe('coordination/queue-state', () => {
     expect(await state.slot('Q', 1000)).toMatchObject({ token: a.token, phase: 'planned' });
   });
 
+  it('the commit records its pilots in the batch source, before the fence and only when given', async () => {
+    const src = 'condor:local@a';
+    const store = new ContributionStore(redis, keys);
+    await store.publish({ source: src, owner: 'a', publisher: 'a', at: NOW - 1000, queues: {} });
+    const entries = async (): Promise<unknown[]> => (await store.readAll(true)).submitted.map((e) => ({ ...e }));
+    const a = await claimOf(leasesA, 'Q', 1000, 'owner-a');
+    // No pilots: the source's zset is not touched.
+    expect(await state.commit('Q', a, record('Q', a, { slot: 1000, outcome: 'nothing', n: 0, submit: 0, jobIds: [] }))).toEqual({ ok: true });
+    expect(await redisCall(server(), ['EXISTS', keys.sourceSubmitted(src)])).toBe(0);
+    expect(await entries()).toEqual([]);
+    // Pilots: the entry ContributionStore.recordSubmitted would write, with the zset's expiry (a day).
+    const rec = record('Q', a, { slot: 1000 });
+    expect(await state.commit('Q', a, rec, { pilots: { source: src, n: 2, at: NOW - 10 } })).toEqual({ ok: true });
+    expect(await entries()).toEqual([{ source: src, queue: 'Q', cycleId: rec.cycleId, n: 2, at: NOW - 10 }]);
+    const pttl = Number(await redisCall(server(), ['PTTL', keys.sourceSubmitted(src)]));
+    expect(pttl).toBeGreaterThan(86_000_000);
+    expect(pttl).toBeLessThanOrEqual(86_400_000);
+    // Fenced out (B took the queue): rejected, and its pilots are counted all the same.
+    await redisCall(server(), ['DEL', keys.queueLease('Q')]);
+    const b = await claimOf(leasesB, 'Q', 2000, 'owner-b');
+    const late = record('Q', a, { slot: 1000, jobIds: ['13.0'] });
+    expect(await state.commit('Q', a, late, { pilots: { source: src, n: 1, at: NOW - 5 } })).toEqual({ ok: false, reason: 'lease-lost' });
+    expect(await entries()).toEqual([
+      { source: src, queue: 'Q', cycleId: rec.cycleId, n: 2, at: NOW - 10 },
+      { source: src, queue: 'Q', cycleId: late.cycleId, n: 1, at: NOW - 5 },
+    ]);
+    expect((await state.last('Q'))?.token).toBe(a.token);
+    // Pilots that cannot be recorded: refused before anything is written.
+    const bad = await errorOf(state.commit('Q', b, record('Q', b, { slot: 2000 }), { pilots: { source: 'condor:x\ty', n: 1, at: NOW } }));
+    expect(isApfError(bad, 'APF_ERR_USAGE')).toBe(true);
+    expect((await state.last('Q'))?.token).toBe(a.token);
+    expect(isApfError(await errorOf(state.commit('Q', b, record('Q', b), { pilots: { source: src, n: 0, at: NOW } })), 'APF_ERR_USAGE')).toBe(true);
+  });
+
   it('pause flags, stats and pipelined reads of many queues', async () => {
     await state.setPaused('Q1', true, 'admin@host');
     expect(await state.isPaused('Q1')).toBe(true);
@@ -251,7 +286,7 @@ describe('coordination/queue-state', () => {
     expect(isApfError(await errorOf(state.last('Q')), 'APF_ERR_REDIS')).toBe(true);
   });
 
-  it('a whole cycle (acquire, token with the claim, commit with the mark and the release) sends three commands', async () => {
+  it('a whole cycle (acquire, token with the claim, commit with the pilots, the mark and the release) sends three commands', async () => {
     // MONITOR sees every command a client sends (and, marked "lua", what the scripts run inside).
     const monitor = await redis.monitor();
     const sent: string[] = [];
@@ -262,7 +297,8 @@ describe('coordination/queue-state', () => {
       sent.length = 0;
       const l = await claimOf(leasesA, queue, 1000, 'a');
       expect(l.claim.claimed).toBe(true);
-      expect(await state.commit(queue, l, record(queue, l, { slot: 1000 }), { releaseLease: true })).toEqual({ ok: true });
+      const pilots = { source: 'condor:local@a', n: 2, at: NOW };
+      expect(await state.commit(queue, l, record(queue, l, { slot: 1000 }), { releaseLease: true, pilots })).toEqual({ ok: true });
       await l.markReleased();
       // MONITOR output may trail the replies by a moment.
       await new Promise((r) => setTimeout(r, 100));
@@ -276,6 +312,7 @@ describe('coordination/queue-state', () => {
       const warm = await cycle('warm');
       expect(warm).toEqual(['evalsha', 'evalsha', 'evalsha']);
       expect((await state.slot('warm', 1000))?.phase).toBe('submitted');
+      expect(await redisCall(server(), ['ZCARD', keys.sourceSubmitted('condor:local@a')])).toBe(2);
       expect(cold.length).toBeLessThanOrEqual(6);
       expect(cold.filter((c) => c === 'eval')).toHaveLength(3);
     } finally {
