@@ -24,7 +24,8 @@
  * --quick (1000 queues, interval 15 s) --no-failover --no-write --profile (CPU profile of
  * instance b0, kept) --keep (keep the temp dir with logs and config) --sources (run the sources
  * through type stripping instead of the compiled JavaScript the installed `apf` runs)
- * --node-flags="…" (Node flags for the instances, after the bin's own #! flags).
+ * --node-flags="…" (Node flags for the instances, after the bin's own #! flags)
+ * --spread-step S (`cluster.spread_step`; default: apf's, 0.25).
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Keys } from '../src/coordination/keys.ts';
 import { runCommand } from '../src/util/exec.ts';
-import { schedulerOffset } from '../src/coordination/dispatch.ts';
+import { DEFAULT_SPREAD_STEP_MS, schedulerOffset } from '../src/coordination/dispatch.ts';
 import { InstanceRegistry } from '../src/coordination/instances.ts';
 import { makeTempDir, removeDir, sleep, spawnTracked, waitUntil, type TrackedProcess } from '../test/helpers/processes.ts';
 import { startRedis } from '../test/helpers/redis-server.ts';
@@ -65,6 +66,7 @@ const { values: flags } = parseArgs({
     sources: { type: 'boolean', default: false },
     'node-flags': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
+    'spread-step': { type: 'string' },
   },
 });
 const QUEUES = Number(flags.queues ?? (flags.quick ? 1000 : 10_000));
@@ -78,10 +80,12 @@ const CONCURRENCY = Number(flags.concurrency);
 /** BullMQ job lock and stalled-check period: apf's defaults (30 s), shortened to the interval for quick runs. */
 const LOCK_DURATION_S = Number(flags['lock-duration'] ?? Math.min(30, INTERVAL_S));
 const STALLED_INTERVAL_S = Number(flags['stalled-interval'] ?? Math.min(30, INTERVAL_S));
+/** `cluster.spread_step` of the instances (ms): the grid of the schedulers' offsets. */
+const SPREAD_STEP_MS = flags['spread-step'] === undefined ? DEFAULT_SPREAD_STEP_MS : Math.round(Number(flags['spread-step']) * 1000);
 const WINDOW_MS = Number(flags.duration) * INTERVAL_MS;
 const WARMUP_MS = Number(flags.warmup) * INTERVAL_MS + 3000;
 const DEFAULT_TUNING = flags['lease-ttl'] === undefined && flags['lock-duration'] === undefined && flags['stalled-interval'] === undefined
-  && flags.concurrency === '16' && flags.ready === '4' && !flags.sources && flags['node-flags'] === '';
+  && flags.concurrency === '16' && flags.ready === '4' && !flags.sources && flags['node-flags'] === '' && flags['spread-step'] === undefined;
 const LABEL: RunResult['label'] = flags.quick && flags.queues === undefined && flags.interval === undefined && DEFAULT_TUNING ? 'quick'
   : QUEUES === 10_000 && INSTANCES === 3 && INTERVAL_S === 60 && DEFAULT_TUNING ? 'target' : 'custom';
 const PREFIX = 'bench';
@@ -159,7 +163,7 @@ async function main(): Promise<void> {
     const queues = writeBenchConfig({
       dir: cfg, queues: QUEUES, intervalS: INTERVAL_S, leaseTtlS: LEASE_TTL_S,
       lockDurationS: LOCK_DURATION_S, stalledIntervalS: STALLED_INTERVAL_S,
-      ready: Number(flags.ready), maxPerCycle: 2, prefix: PREFIX, concurrency: CONCURRENCY,
+      ready: Number(flags.ready), maxPerCycle: 2, prefix: PREFIX, concurrency: CONCURRENCY, spreadStepS: SPREAD_STEP_MS / 1000,
     });
     log(`redis-server ${server.url}; ${QUEUES} queues, ${INSTANCES} instances, interval ${INTERVAL_S} s, lease TTL ${LEASE_TTL_S} s, lock ${LOCK_DURATION_S} s, stalled check ${STALLED_INTERVAL_S} s; dir ${dir}`);
     for (let i = 0; i < INSTANCES; i++) {
@@ -248,7 +252,7 @@ async function main(): Promise<void> {
 
     // ---- analysis of the window
     const limit = (): number => Math.min(500, Math.ceil((Date.now() - t.started) / INTERVAL_MS) + 5);
-    const slotsOf = (q: string, from: number, to: number): number[] => slotsBetween(schedulerOffset(q, INTERVAL_MS), INTERVAL_MS, from, to);
+    const slotsOf = (q: string, from: number, to: number): number[] => slotsBetween(schedulerOffset(q, INTERVAL_MS, SPREAD_STEP_MS), INTERVAL_MS, from, to);
     const hist = await readHistories(redis, keys, queues, limit());
     const w = windowStats(hist, s0.at, s1.at, slotsOf);
     for (const line of lagOverTime(hist, s0.at, s1.at, INTERVAL_MS / 12)) log(`  ${line}`);
@@ -299,6 +303,7 @@ async function main(): Promise<void> {
       lockDurationS: LOCK_DURATION_S,
       stalledIntervalS: STALLED_INTERVAL_S,
       concurrency: CONCURRENCY,
+      spreadStepS: SPREAD_STEP_MS / 1000,
       windowS: (s1.at - s0.at) / 1000,
       setup: { schedulersS, warmupS: WARMUP_MS / 1000 },
       window: w,

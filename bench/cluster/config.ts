@@ -29,6 +29,8 @@ export interface BenchConfigOptions {
   readonly prefix: string;
   /** `cluster.concurrency` (cycles one instance runs at once). */
   readonly concurrency: number;
+  /** `cluster.spread_step`, seconds. */
+  readonly spreadStepS: number;
 }
 
 /** Name of queue `i` (0-based): fixed width, so the names sort like the indices. */
@@ -57,6 +59,7 @@ export function writeBenchConfig(o: BenchConfigOptions): string[] {
     `cluster.lease_ttl = ${o.leaseTtlS}`,
     `cluster.lock_duration = ${o.lockDurationS}`,
     `cluster.stalled_interval = ${o.stalledIntervalS}`,
+    `cluster.spread_step = ${o.spreadStepS}`,
     '',
   ];
   const names = Array.from({ length: o.queues }, (_, i) => benchQueueName(i, o.queues));

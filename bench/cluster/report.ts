@@ -21,6 +21,8 @@ export interface RunResult {
   readonly lockDurationS: number;
   readonly stalledIntervalS: number;
   readonly concurrency: number;
+  /** `cluster.spread_step` (s); absent in results written before the grid. */
+  readonly spreadStepS?: number;
   readonly windowS: number;
   readonly setup: { readonly schedulersS: number; readonly warmupS: number };
   readonly window: WindowStats;
@@ -89,7 +91,7 @@ export function renderRun(r: RunResult): string {
     `Command: \`${r.command}\` · ${r.date}`,
     `Machine: ${r.machine}, load average ${fmt(r.loadAverage, 2)} at the end of the window`,
     '',
-    `Setup: instances run ${r.runtime}; lease TTL ${r.leaseTtlS} s, BullMQ lock ${r.lockDurationS} s and stalled check every ${r.stalledIntervalS} s, ${r.concurrency} concurrent cycles per instance; the reconciler created the ${fmt(r.queues)} schedulers in ${fmt(r.setup.schedulersS, 1)} s; warm-up ${fmt(r.setup.warmupS)} s; measured over ${fmt(r.windowS)} s (${fmt(r.windowS / r.intervalS, 1)} intervals): ${fmt(w.cycles)} committed cycles (${outcomes}; ${fmt(w.pilots)} pilots "submitted"), ${fmt(w.missingSlots)} of ${fmt(w.expectedSlots)} scheduler slots without a record; skips in the window: ${list(r.skipsInWindow)}, over the whole run: ${list(r.skips)}.`,
+    `Setup: instances run ${r.runtime}; lease TTL ${r.leaseTtlS} s, BullMQ lock ${r.lockDurationS} s and stalled check every ${r.stalledIntervalS} s, ${r.concurrency} concurrent cycles per instance${r.spreadStepS === undefined ? '' : r.spreadStepS > 0 ? `, queues' phases on a ${r.spreadStepS} s grid` : ', no grid of phases'}; the reconciler created the ${fmt(r.queues)} schedulers in ${fmt(r.setup.schedulersS, 1)} s; warm-up ${fmt(r.setup.warmupS)} s; measured over ${fmt(r.windowS)} s (${fmt(r.windowS / r.intervalS, 1)} intervals): ${fmt(w.cycles)} committed cycles (${outcomes}; ${fmt(w.pilots)} pilots "submitted"), ${fmt(w.missingSlots)} of ${fmt(w.expectedSlots)} scheduler slots without a record; skips in the window: ${list(r.skipsInWindow)}, over the whole run: ${list(r.skips)}.`,
     '',
     '| instance | cycles | CPU ms / cycle | RSS MiB (mean / max in window) | of it private / shared MiB | PSS MiB | peak RSS MiB | JS heap used MiB (end) | event-loop delay p99 / max ms | commands sent / cycle |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -75,6 +75,7 @@ function clusterSettings(v: OptionValues<typeof FACTORY_OPTIONS>): ClusterSettin
     offlineGraceMs: Math.round(v['cluster.offline_grace'] * 1000),
     history: v['cluster.history'],
     reconcileIntervalMs: Math.round(v['cluster.reconcile_interval'] * 1000),
+    spreadStepMs: Math.round(v['cluster.spread_step'] * 1000),
     lockDurationMs: Math.round(v['cluster.lock_duration'] * 1000),
     stalledIntervalMs: Math.round(v['cluster.stalled_interval'] * 1000),
     shutdownTimeoutMs: Math.round(v['cluster.shutdown_timeout'] * 1000),

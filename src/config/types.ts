@@ -131,6 +131,8 @@ export interface ClusterSettings {
   readonly offlineGraceMs: number;
   readonly history: number;
   readonly reconcileIntervalMs: number;
+  /** `cluster.spread_step` (ms): the grid of the queues' phases within their interval (0: none). */
+  readonly spreadStepMs: number;
   readonly lockDurationMs: number;
   readonly stalledIntervalMs: number;
   readonly shutdownTimeoutMs: number;

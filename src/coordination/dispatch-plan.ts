@@ -43,17 +43,26 @@ export function tryQueueOf(id: string): string | undefined {
   return id.replaceAll('%3A', ':').replaceAll('%25', '%');
 }
 
+/** `cluster.spread_step` when the config does not set it: 250 ms. */
+export const DEFAULT_SPREAD_STEP_MS = 250;
+
 /**
  * Offset spreading thousands of queues over the interval: a stable hash of the name (first 48 bits
- * of its SHA-256) mod `everyMs`. A remainder of 0 is returned as `everyMs` (the same phase): BullMQ
- * reads offset 0 as "none" and would then run the first iteration at once, at an arbitrary phase.
+ * of its SHA-256) mod `everyMs`, rounded down to a multiple of `stepMs` (`cluster.spread_step`; 0
+ * or 1: not rounded), so that the queues due on one step start together and share the round trips
+ * to Redis (docs/decisions.md "Cycles on a grid"). A result of 0 is returned as `everyMs` (the same
+ * phase): BullMQ reads offset 0 as "none" and would then run the first iteration at once, at an
+ * arbitrary phase.
  */
-export function schedulerOffset(queue: string, everyMs: number): number {
+export function schedulerOffset(queue: string, everyMs: number, stepMs: number): number {
   if (!Number.isSafeInteger(everyMs) || everyMs < 1) {
     throw new ApfError('APF_ERR_CONFIG_INVALID', `interval ${everyMs} ms of ${queue} is not a positive integer`);
   }
+  if (!Number.isSafeInteger(stepMs) || stepMs < 0) throw new ApfError('APF_ERR_CONFIG_INVALID', `spread step ${stepMs} ms is not a non-negative integer`);
   // one-shot hash, first 12 hex digits = 48 bits (no Hash object: a reconcile hashes every queue)
-  const r = Number.parseInt(hash('sha256', queue, 'hex').slice(0, 12), 16) % everyMs;
+  const h = Number.parseInt(hash('sha256', queue, 'hex').slice(0, 12), 16) % everyMs;
+  const step = Math.min(Math.max(stepMs, 1), everyMs);
+  const r = h - (h % step);
   return r === 0 ? everyMs : r;
 }
 
@@ -138,8 +147,8 @@ function planFrom(desired: ReadonlyMap<string, number>, remove: string[], need: 
 /** A repair when the next slot is more than 2 intervals in the past. */
 const repairIfOverdue = (next: number | undefined, every: number, now: number): Need => (next !== undefined && next < now - 2 * every ? next : 'ok');
 
-/** Compares the desired set with the existing schedulers at `now` (pure). */
-export function planReconcile(desired: ReadonlyMap<string, number>, existing: Iterable<SchedulerView>, now: number): ReconcilePlan {
+/** Compares the desired set with the existing schedulers at `now`, offsets on the grid `stepMs` (pure). */
+export function planReconcile(desired: ReadonlyMap<string, number>, existing: Iterable<SchedulerView>, now: number, stepMs: number): ReconcilePlan {
   const byQueue = new Map<string, SchedulerView>();
   const remove: string[] = [];
   for (const s of existing) {
@@ -150,7 +159,7 @@ export function planReconcile(desired: ReadonlyMap<string, number>, existing: It
   return planFrom(desired, remove, (queue, every) => {
     const s = byQueue.get(queue);
     if (s === undefined) return 'add';
-    if (s.every !== every || s.pattern !== undefined || s.offset !== schedulerOffset(queue, every) || s.name !== CYCLE_JOB_NAME || s.queue !== queue) return 'update';
+    if (s.every !== every || s.pattern !== undefined || s.offset !== schedulerOffset(queue, every, stepMs) || s.name !== CYCLE_JOB_NAME || s.queue !== queue) return 'update';
     return repairIfOverdue(s.next, every, now);
   });
 }

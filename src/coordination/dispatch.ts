@@ -13,10 +13,10 @@ import type { Redis } from 'ioredis';
 import { ApfError, describeError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { Keys } from './keys.ts';
-import { CYCLE_JOB_NAME, RUN_NOW_JOB_NAME, planLightReconcile, planReconcile, runNowJobId, schedulerId, schedulerOffset, tryQueueOf, viewOf } from './dispatch-plan.ts';
+import { CYCLE_JOB_NAME, DEFAULT_SPREAD_STEP_MS, RUN_NOW_JOB_NAME, planLightReconcile, planReconcile, runNowJobId, schedulerId, schedulerOffset, tryQueueOf, viewOf } from './dispatch-plan.ts';
 import type { CycleJobData, ReconcilePlan, SchedulerView } from './dispatch-plan.ts';
 
-export { CYCLE_JOB_NAME, RUN_NOW_JOB_NAME, planLightReconcile, planReconcile, queueOfJob, queueOfScheduler, runNowJobId, schedulerId, schedulerOffset, slotOf } from './dispatch-plan.ts';
+export { CYCLE_JOB_NAME, DEFAULT_SPREAD_STEP_MS, RUN_NOW_JOB_NAME, planLightReconcile, planReconcile, queueOfJob, queueOfScheduler, runNowJobId, schedulerId, schedulerOffset, slotOf } from './dispatch-plan.ts';
 export type { CycleJobData, ReconcilePlan, SchedulerView } from './dispatch-plan.ts';
 
 /** Options of {@link Dispatcher}. */
@@ -37,6 +37,12 @@ export interface DispatchOptions {
   now?: () => number;
   /** Schedulers read per `getJobSchedulers` page. @defaultValue 500 */
   pageSize?: number;
+  /**
+   * The grid of the schedulers' offsets (`cluster.spread_step`, ms), read at every reconcile (a
+   * reload may change it; the reconcile after it moves the offsets).
+   * @defaultValue () => {@link DEFAULT_SPREAD_STEP_MS}
+   */
+  spreadStepMs?: () => number;
 }
 
 /** Options of {@link Dispatcher.reconcile}. */
@@ -159,7 +165,7 @@ export class Dispatcher {
       schedulers = slots.size;
     } else {
       const existing = await this.#listSchedulers(desired);
-      plan = planReconcile(desired, existing.values(), this.#now());
+      plan = planReconcile(desired, existing.values(), this.#now(), this.#spreadStepMs());
       nextOf = (id) => existing.get(id)?.next;
       schedulers = existing.size;
     }
@@ -190,6 +196,10 @@ export class Dispatcher {
    * Every scheduler's id and next slot in one ZRANGE (atomic, so nothing moves between pages):
    * what planLightReconcile needs, no scheduler options read.
    */
+  #spreadStepMs(): number {
+    return this.#opts.spreadStepMs?.() ?? DEFAULT_SPREAD_STEP_MS;
+  }
+
   async #readNextSlots(): Promise<Map<string, number>> {
     let flat: string[];
     try {
@@ -233,7 +243,7 @@ export class Dispatcher {
   }
 
   async #upsert(queue: string, every: number): Promise<boolean> {
-    await this.#queue.upsertJobScheduler(schedulerId(queue), { every, offset: schedulerOffset(queue, every) }, { name: CYCLE_JOB_NAME, data: { queue } });
+    await this.#queue.upsertJobScheduler(schedulerId(queue), { every, offset: schedulerOffset(queue, every, this.#spreadStepMs()) }, { name: CYCLE_JOB_NAME, data: { queue } });
     return true;
   }
 

@@ -81,6 +81,17 @@ describe('config/load', () => {
     expect(config.mappings.get('CONDORBATCHSTATUS-JOBSTATUS2INFO')?.get('5')).toBe('pending');
     expect(config.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.isFrozen(config.factory)).toBe(true);
+    // the cycles' phases on a 0.25 s grid unless set otherwise
+    expect(config.factory.cluster.spreadStepMs).toBe(250);
+  });
+
+  it('reads cluster.spread_step in seconds (0: no grid) and refuses a negative one', async () => {
+    const step = async (v: string) => loadConfig({ dir: configDir({ 'autopyfactory.conf': `${FACTORY}cluster.spread_step = ${v}\n`, 'queues.conf': QUEUES }) });
+    expect((await step('0')).config?.factory.cluster.spreadStepMs).toBe(0);
+    expect((await step('1.5')).config?.factory.cluster.spreadStepMs).toBe(1500);
+    const bad = await step('-1');
+    expect(bad.config).toBeUndefined();
+    expect(errors(bad.problems).map((p) => p.key)).toEqual(['cluster.spread_step']);
   });
 
   it('reports every problem at once, each with file:line, section and key', async () => {

@@ -11,6 +11,7 @@ import {
   queueOfScheduler,
   runNowJobId,
   schedulerId,
+  DEFAULT_SPREAD_STEP_MS,
   schedulerOffset,
   slotOf,
   type SchedulerView,
@@ -36,9 +37,12 @@ const NASTY = [
   'repeat:x:123',
 ];
 
+/** The default grid of the offsets (`cluster.spread_step`). */
+const STEP = DEFAULT_SPREAD_STEP_MS;
+
 /** A scheduler as BullMQ would list it, matching `queue` at `every` unless overridden. */
 function view(queue: string, every: number, over: Partial<SchedulerView> = {}): SchedulerView {
-  return { id: schedulerId(queue), name: CYCLE_JOB_NAME, every, pattern: undefined, offset: schedulerOffset(queue, every), next: 1_000_000, queue, ...over };
+  return { id: schedulerId(queue), name: CYCLE_JOB_NAME, every, pattern: undefined, offset: schedulerOffset(queue, every, STEP), next: 1_000_000, queue, ...over };
 }
 
 describe('coordination/dispatch', () => {
@@ -78,48 +82,70 @@ describe('coordination/dispatch', () => {
   describe('schedulerOffset', () => {
     it('is stable, inside (0, every], and depends on the name and the interval', () => {
       for (const name of NASTY) {
-        const o = schedulerOffset(name, 360_000);
-        expect(schedulerOffset(name, 360_000)).toBe(o);
+        const o = schedulerOffset(name, 360_000, 0);
+        expect(schedulerOffset(name, 360_000, 0)).toBe(o);
         expect(o).toBeGreaterThan(0);
         expect(o).toBeLessThanOrEqual(360_000);
         expect(Number.isInteger(o)).toBe(true);
       }
-      const offsets = new Set(NASTY.map((n) => schedulerOffset(n, 360_000)));
+      const offsets = new Set(NASTY.map((n) => schedulerOffset(n, 360_000, 0)));
       expect(offsets.size).toBeGreaterThan(NASTY.length - 2);
     });
 
-    it('spreads many queues evenly over the interval', () => {
+    it('spreads many queues evenly over the interval, on the grid too', () => {
       const every = 360_000;
-      const buckets = new Array<number>(10).fill(0);
-      const n = 5000;
-      for (let i = 0; i < n; i++) {
-        const o = schedulerOffset(`SITE_${i}-queue`, every) % every;
-        buckets[Math.floor((o / every) * 10)]! += 1;
-      }
-      // Uniform: 500 per bucket; a 4-sigma band is about ±85.
-      for (const b of buckets) {
-        expect(b).toBeGreaterThan(400);
-        expect(b).toBeLessThan(600);
-      }
-    });
-
-    it('is the first 48 bits of the SHA-256 of the name mod the interval, as it always was (existing schedulers keep their phase)', () => {
-      for (const name of [...NASTY, ...Array.from({ length: 200 }, (_, i) => `BENCH_${i}-ce.example.org`)]) {
-        for (const every of [60_000, 360_000, 7]) {
-          const r = createHash('sha256').update(name, 'utf8').digest().readUIntBE(0, 6) % every;
-          expect(schedulerOffset(name, every), name).toBe(r === 0 ? every : r);
+      for (const step of [0, STEP, 10_000]) {
+        const buckets = new Array<number>(10).fill(0);
+        const n = 5000;
+        for (let i = 0; i < n; i++) {
+          const o = schedulerOffset(`SITE_${i}-queue`, every, step) % every;
+          buckets[Math.floor((o / every) * 10)]! += 1;
+        }
+        // Uniform: 500 per bucket; a 4-sigma band is about ±85.
+        for (const b of buckets) {
+          expect(b, `step ${step}`).toBeGreaterThan(400);
+          expect(b, `step ${step}`).toBeLessThan(600);
         }
       }
     });
 
+    it('without a grid (step 0 or 1) is the first 48 bits of the SHA-256 of the name mod the interval, as it was before the grid', () => {
+      for (const name of [...NASTY, ...Array.from({ length: 200 }, (_, i) => `BENCH_${i}-ce.example.org`)]) {
+        for (const every of [60_000, 360_000, 7]) {
+          const r = createHash('sha256').update(name, 'utf8').digest().readUIntBE(0, 6) % every;
+          expect(schedulerOffset(name, every, 0), name).toBe(r === 0 ? every : r);
+          expect(schedulerOffset(name, every, 1), name).toBe(r === 0 ? every : r);
+        }
+      }
+    });
+
+    it('on a grid is that offset rounded down to a multiple of the step; one phase when the step is the interval or more', () => {
+      const phases = new Set<number>();
+      for (let i = 0; i < 2000; i++) {
+        const name = `BENCH_${i}-ce.example.org`;
+        const free = schedulerOffset(name, 60_000, 0) % 60_000;
+        const o = schedulerOffset(name, 60_000, STEP);
+        expect(o % STEP, name).toBe(0);
+        expect(o % 60_000, name).toBe(free - (free % STEP));
+        phases.add(o);
+        expect(schedulerOffset(name, 60_000, 60_000)).toBe(60_000);
+        expect(schedulerOffset(name, 200, STEP)).toBe(200);
+      }
+      // 2,000 queues on 240 steps of a minute: every step used
+      expect(phases.size).toBe(60_000 / STEP);
+    });
+
     it('maps a zero remainder to the full interval (BullMQ reads offset 0 as "none")', () => {
-      expect(schedulerOffset('anything', 1)).toBe(1);
-      for (let i = 0; i < 50; i++) expect(schedulerOffset(`q${i}`, 2)).toBeOneOf([1, 2]);
+      expect(schedulerOffset('anything', 1, 0)).toBe(1);
+      for (let i = 0; i < 50; i++) expect(schedulerOffset(`q${i}`, 2, 0)).toBeOneOf([1, 2]);
     });
 
     it('rejects unusable intervals', () => {
       for (const every of [0, -5, 1.5, Number.NaN]) {
-        expect(() => schedulerOffset('q', every)).toThrow(expect.objectContaining({ code: 'APF_ERR_CONFIG_INVALID' }));
+        expect(() => schedulerOffset('q', every, STEP)).toThrow(expect.objectContaining({ code: 'APF_ERR_CONFIG_INVALID' }));
+      }
+      for (const step of [-1, 2.5, Number.NaN]) {
+        expect(() => schedulerOffset('q', 60_000, step)).toThrow(expect.objectContaining({ code: 'APF_ERR_CONFIG_INVALID' }));
       }
     });
   });
@@ -171,7 +197,7 @@ describe('coordination/dispatch', () => {
         ['keep', 1000],
         ['new:one', 2000],
       ]);
-      const plan = planReconcile(desired, [view('keep', 1000, { next: now + 10 }), view('gone', 1000), { ...view('x', 1000), id: 'bad%id' }], now);
+      const plan = planReconcile(desired, [view('keep', 1000, { next: now + 10 }), view('gone', 1000), { ...view('x', 1000), id: 'bad%id' }], now, STEP);
       expect(plan.add).toEqual([['new:one', 2000]]);
       expect(plan.update).toEqual([]);
       expect(plan.remove).toEqual([schedulerId('gone'), 'bad%id']);
@@ -185,13 +211,14 @@ describe('coordination/dispatch', () => {
         desired,
         [
           view('a', 500),
-          view('b', 1000, { offset: (schedulerOffset('b', 1000) % 1000) + 1 }),
+          view('b', 1000, { offset: (schedulerOffset('b', 1000, STEP) % 1000) + 1 }),
           view('c', 1000, { name: 'other' }),
           view('d', 1000, { queue: 'not-d' }),
           view('e', 1000, { pattern: '* * * * *' }),
           view('f', 1000, { next: now }),
         ],
         now,
+        STEP,
       );
       expect(plan.update.map(([q]) => q)).toEqual(['a', 'b', 'c', 'd', 'e']);
       expect(plan.update[0]).toEqual(['a', 1000]);
@@ -209,6 +236,7 @@ describe('coordination/dispatch', () => {
         desired,
         [view('late', 1000, { next: now - 2001 }), view('edge', 1000, { next: now - 2000 }), view('fine', 1000, { next: now - 500 })],
         now,
+        STEP,
       );
       expect(plan.overdue).toEqual([['late', 1000, now - 2001]]);
     });
@@ -222,6 +250,7 @@ describe('coordination/dispatch', () => {
         ]),
         [view('zero', 1000)],
         now,
+        STEP,
       );
       expect(plan.invalid).toEqual(['zero', 'frac']);
       expect(plan.add).toEqual([['ok', 1000]]);
@@ -259,7 +288,7 @@ describe('coordination/dispatch', () => {
     it('decides what planReconcile decides when every scheduler matches its options', () => {
       const desired = new Map([['x', 1000], ['y:1', 1000], ['z', 3000], ['w', 1000]]);
       const views = [view('x', 1000, { next: now }), view('y:1', 1000, { next: now - 5000 }), view('z', 3000, { next: now - 6001 }), view('old', 1000)];
-      const full = planReconcile(desired, views, now);
+      const full = planReconcile(desired, views, now, STEP);
       const light = planLightReconcile(desired, new Map(views.map((v) => [v.id, v.next ?? 0])), now);
       expect(light).toEqual(full);
     });
