@@ -12,6 +12,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ApfError, describeError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
+import { mapLimit } from '../util/limit.ts';
 import type { Keys } from './keys.ts';
 import { CYCLE_JOB_NAME, DEFAULT_SPREAD_STEP_MS, RUN_NOW_JOB_NAME, planLightReconcile, planReconcile, runNowJobId, schedulerId, schedulerOffset, tryQueueOf, viewOf } from './dispatch-plan.ts';
 import type { CycleJobData, ReconcilePlan, SchedulerView } from './dispatch-plan.ts';
@@ -37,11 +38,7 @@ export interface DispatchOptions {
   now?: () => number;
   /** Schedulers read per `getJobSchedulers` page. @defaultValue 500 */
   pageSize?: number;
-  /**
-   * The grid of the schedulers' offsets (`cluster.spread_step`, ms), read at every reconcile (a
-   * reload may change it; the reconcile after it moves the offsets).
-   * @defaultValue () => {@link DEFAULT_SPREAD_STEP_MS}
-   */
+  /** The offsets' grid (`cluster.spread_step`, ms), read at every reconcile. @defaultValue {@link DEFAULT_SPREAD_STEP_MS} */
   spreadStepMs?: () => number;
 }
 
@@ -106,15 +103,6 @@ export const STUCK_AFTER_MS = 10_000;
 /** Scheduler changes a reconcile has in flight at once. */
 export const RECONCILE_CONCURRENCY = 16;
 
-/** Runs `fn` over `items` with at most `limit` calls in flight; rejects with the first rejection. */
-async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
 function redisError(what: string, err: unknown): ApfError {
   return new ApfError('APF_ERR_REDIS', `${what}: ${describeError(err)}`, { cause: err });
 }
@@ -126,11 +114,13 @@ export class Dispatcher {
   readonly #opts: DispatchOptions;
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #spreadStepMs: () => number;
   readonly #workers: Array<{ worker: Worker<CycleJobData>; connection: Redis }> = [];
 
   constructor(opts: DispatchOptions) {
     this.#opts = opts;
     this.#now = opts.now ?? Date.now;
+    this.#spreadStepMs = opts.spreadStepMs ?? (() => DEFAULT_SPREAD_STEP_MS);
     this.#log = opts.logger.child({ component: 'dispatch' });
     // Producer side fails fast (coordination.md §1.7): a deadline on every command, nothing queued
     // while disconnected; the reconciler retries at its next interval.
@@ -182,7 +172,7 @@ export class Dispatcher {
     };
     // A few changes in flight at once: the first reconcile of 10,000 queues then takes seconds, not
     // a minute and more of one round trip after the other (bench/cluster.ts measures it).
-    const each = <T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> => inParallel(items, RECONCILE_CONCURRENCY, fn);
+    const each = async <T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> => void (await mapLimit(items, RECONCILE_CONCURRENCY, fn));
     await each(plan.remove, (id) => step(tryQueueOf(id) ?? id, result.removed, 'removal', () => this.#remove(id, nextOf(id))));
     await each(plan.add, ([q, every]) => step(q, result.added, 'creation', () => this.#upsert(q, every)));
     await each(plan.update, ([q, every]) => step(q, result.updated, 'update', () => this.#upsert(q, every)));
@@ -196,10 +186,6 @@ export class Dispatcher {
    * Every scheduler's id and next slot in one ZRANGE (atomic, so nothing moves between pages):
    * what planLightReconcile needs, no scheduler options read.
    */
-  #spreadStepMs(): number {
-    return this.#opts.spreadStepMs?.() ?? DEFAULT_SPREAD_STEP_MS;
-  }
-
   async #readNextSlots(): Promise<Map<string, number>> {
     let flat: string[];
     try {

@@ -92,13 +92,8 @@ export class FactoryDaemon {
     this.#contributions = new ContributionStore(this.#redis, this.keys);
     this.#wms = new SharedWms(this.#redis, this.keys, this.instanceId, this.#log);
     this.#control = new ControlBus(this.#sub, this.#redis, this.keys, this.#log);
-    this.#dispatcher = new Dispatcher({
-      connection: this.#bull,
-      keys: this.keys,
-      logger: this.#log,
-      commandTimeoutMs: c.redis.commandTimeoutMs,
-      spreadStepMs: () => this.#rt.config.factory.cluster.spreadStepMs,
-    });
+    const spreadStepMs = (): number => this.#rt.config.factory.cluster.spreadStepMs;
+    this.#dispatcher = new Dispatcher({ connection: this.#bull, keys: this.keys, logger: this.#log, commandTimeoutMs: c.redis.commandTimeoutMs, spreadStepMs });
     this.#cluster = new ClusterBatch({
       contributions: this.#contributions,
       registry: this.#registry,

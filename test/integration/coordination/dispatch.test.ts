@@ -173,6 +173,27 @@ describe('coordination/dispatch', () => {
     expect((await d.counts()).schedulers).toBe(30);
   });
 
+  it('moves the offsets onto a changed grid at the next full reconcile, not at a light one', async () => {
+    const every = 60_000;
+    const queues = Array.from({ length: 20 }, (_, i) => `grid/${i}`);
+    let step = 0;
+    const { d, keys } = dispatcher({ spreadStepMs: () => step });
+    const bull = new Queue('cycles', { connection: connection(), prefix: keys.bullPrefix });
+    cleanups.push(() => bull.close());
+    const offsets = async (): Promise<number[]> => Promise.all(queues.map(async (q) => (await bull.getJobScheduler(schedulerId(q)))?.offset ?? -1));
+    expect((await d.reconcile(desiredOf(queues, every))).added).toHaveLength(20);
+    expect(await offsets()).toEqual(queues.map((q) => schedulerOffset(q, every, 0)));
+    step = 5000;
+    const moved = queues.filter((q) => schedulerOffset(q, every, 0) !== schedulerOffset(q, every, step));
+    expect(moved.length).toBeGreaterThan(15);
+    expect(await d.reconcile(desiredOf(queues, every), { full: false })).toEqual({ added: [], updated: [], removed: [], repaired: [], failed: [] });
+    expect((await d.reconcile(desiredOf(queues, every))).updated.sort()).toEqual(moved.sort());
+    const now = await offsets();
+    expect(now).toEqual(queues.map((q) => schedulerOffset(q, every, step)));
+    for (const o of now) expect(o % step).toBe(0);
+    expect((await d.reconcile(desiredOf(queues, every))).updated).toEqual([]);
+  });
+
   it('makes no change once the signal is aborted', async () => {
     const { d } = dispatcher();
     const ac = new AbortController();
