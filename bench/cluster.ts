@@ -25,7 +25,7 @@
  * instance b0, kept) --keep (keep the temp dir with logs and config) --sources (run the sources
  * through type stripping instead of the compiled JavaScript the installed `apf` runs)
  * --node-flags="…" (Node flags for the instances, after the bin's own #! flags)
- * --spread-step S (`cluster.spread_step`; default: apf's, 0.25).
+ * --spread-step S (`cluster.spread_step`; default: apf's, 0.5).
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';

@@ -57,7 +57,7 @@ export const FACTORY_OPTIONS = {
   'cluster.dead_after': opt.float('An instance without heartbeat for this long is offline (s)', 30, { min: 0.1 }),
   'cluster.offline_grace': opt.float('Pilot counts of an offline instance keep counting this long (s)', 7200, { min: 0 }),
   'cluster.history': opt.int('Cycle records kept per queue', 500, { min: 1 }),
-  'cluster.spread_step': opt.float('Queue cycles start on steps of this many seconds within their interval, so cycles due together share Redis round trips (0: every queue its own phase)', 0.25, { min: 0 }),
+  'cluster.spread_step': opt.float('Queue cycles start on steps of this many seconds within their interval, so cycles due together share Redis round trips (0: every queue its own phase)', 0.5, { min: 0 }),
   'cluster.reconcile_interval': opt.float('How often the reconciler re-checks the schedulers (s)', 60, { min: 0.1 }),
   'cluster.lock_duration': opt.float('BullMQ job lock duration (s)', 30, { min: 0.1 }),
   'cluster.stalled_interval': opt.float('BullMQ stalled-job check period (s)', 30, { min: 0.1 }),

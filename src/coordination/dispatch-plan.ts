@@ -43,8 +43,8 @@ export function tryQueueOf(id: string): string | undefined {
   return id.replaceAll('%3A', ':').replaceAll('%25', '%');
 }
 
-/** `cluster.spread_step` when the config does not set it: 250 ms. */
-export const DEFAULT_SPREAD_STEP_MS = 250;
+/** `cluster.spread_step` when the config does not set it: 500 ms. */
+export const DEFAULT_SPREAD_STEP_MS = 500;
 
 /**
  * Offset spreading thousands of queues over the interval: a stable hash of the name (first 48 bits

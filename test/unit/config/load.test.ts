@@ -81,8 +81,8 @@ describe('config/load', () => {
     expect(config.mappings.get('CONDORBATCHSTATUS-JOBSTATUS2INFO')?.get('5')).toBe('pending');
     expect(config.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.isFrozen(config.factory)).toBe(true);
-    // the cycles' phases on a 0.25 s grid unless set otherwise
-    expect(config.factory.cluster.spreadStepMs).toBe(250);
+    // the cycles' phases on a 0.5 s grid unless set otherwise
+    expect(config.factory.cluster.spreadStepMs).toBe(500);
   });
 
   it('reads cluster.spread_step in seconds (0: no grid) and refuses a negative one', async () => {

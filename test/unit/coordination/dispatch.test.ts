@@ -131,7 +131,7 @@ describe('coordination/dispatch', () => {
         expect(schedulerOffset(name, 60_000, 60_000)).toBe(60_000);
         expect(schedulerOffset(name, 200, STEP)).toBe(200);
       }
-      // 2,000 queues on 240 steps of a minute: every step used
+      // 2,000 queues on the steps of a minute (120 of 500 ms): every step used
       expect(phases.size).toBe(60_000 / STEP);
     });
 
