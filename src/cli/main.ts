@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --heap-growing-percent=20
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --heap-growing-percent=20
 /**
  * The `apf` executable: a static table of commands, one place for signal handling and exit codes.
  * Exit statuses: 0 success, 1 invalid configuration or failed check, 2 usage error, 3 internal

@@ -152,7 +152,7 @@ describe('deploy/Dockerfile', () => {
     const cmd = json(stepsOf(RUNTIME, 'CMD').at(-1) ?? '[]');
     // the same Node flags as the bin's #! line, which `apf` on PATH runs with
     const nodeFlags = binNodeFlags();
-    expect(nodeFlags).toContain('--max-semi-space-size=8');
+    expect(nodeFlags).toContain('--max-semi-space-size=4');
     expect(entrypoint).toEqual(['node', ...nodeFlags, '/app/dist/cli/main.js']);
     // …and the environment the #! line sets before Node starts
     const env = binEnv();

@@ -91,7 +91,7 @@ describe('package (npm pack, install, run)', () => {
       describe: () => (existsSync(join(dir, 'stderr.txt')) ? readFileSync(join(dir, 'stderr.txt'), 'utf8').slice(-1500) : ''),
     });
     // the bin's #! line gives Node its flags (env -S): the daemon's young generation is bounded
-    expect(readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=8', '--heap-growing-percent=20']));
+    expect(readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=4', '--heap-growing-percent=20']));
     // …and its environment: the bin's MALLOC_ARENA_MAX, whatever the caller's environment said
     expect(readFileSync(`/proc/${proc.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     expect(proc.signal('SIGTERM')).toBe(true);
