@@ -177,6 +177,12 @@ function buildQueue(
   interner: ChoiceInterner,
 ): { queue: QueueConfig | undefined; problems: ConfigProblem[]; severity: ProblemSeverity } {
   const problems: ConfigProblem[] = [];
+  const bad = badQueueName(section.name);
+  if (bad !== null) {
+    const { file, line } = section.location;
+    problems.push({ severity: 'error', code: 'APF_ERR_CONFIG_INVALID', message: `queue name ${JSON.stringify(section.name)} ${bad}`, section: section.name, file, line });
+    return { queue: undefined, problems, severity: 'error' };
+  }
   const flag = isEnabled(section, factory, problems);
   const enabled = flag === true;
   // an unreadable `enabled` fails the load anyway: report the rest as errors too
@@ -245,6 +251,18 @@ function buildQueue(
     raw: entries,
   };
   return { queue, problems, severity };
+}
+
+/**
+ * Why a section name cannot name a queue, or null: the name is a field of tab-separated Redis
+ * records and of log lines, and (with `/` and `:` replaced) a directory of the pilots' logs
+ * (`<baseLogDir>/<date>/<queue>`).
+ */
+function badQueueName(name: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'contains a control character (tab, newline…)';
+  if (name === '.' || name === '..') return 'cannot name a directory of the pilot logs';
+  return null;
 }
 
 function value(s: ResolvedSection, key: string): string | undefined {

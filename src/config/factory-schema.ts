@@ -3,7 +3,20 @@
  * APF made several of them mandatory without a default (`factory.sleep`, the status `sleep`s,
  * `authmanager.enabled`, `factorySMTPServer`); apf gives each a sane default instead.
  */
-import { opt } from './options.ts';
+import { instanceIdProblem } from '../util/instance-id.ts';
+import { opt, type OptionSpec } from './options.ts';
+
+/** `instance.id`: an optional string refused unless it is a valid instance id (util/instance-id.ts). */
+function instanceIdOption(doc: string): OptionSpec<string | undefined> {
+  return {
+    ...opt.optString(doc),
+    parse: (t) => {
+      const problem = instanceIdProblem(t);
+      if (problem !== null) throw new Error(`${JSON.stringify(t)} ${problem}`);
+      return t;
+    },
+  };
+}
 
 /** `[Factory]` options. Plugin keys such as `wmsstatus.panda.sleep` are read by their plugins. */
 export const FACTORY_OPTIONS = {
@@ -48,7 +61,7 @@ export const FACTORY_OPTIONS = {
   'redis.sentinel.master': opt.string('Sentinel master name', 'mymaster'),
   'redis.sentinel.password_file': opt.optString('File holding the Sentinels\' password'),
   'redis.timeout': opt.float('Deadline of one Redis command (s)', 5, { min: 0.05 }),
-  'instance.id': opt.optString('Stable instance id (default: the hostname); --instance overrides'),
+  'instance.id': instanceIdOption('Stable instance id (default: the hostname); --instance overrides'),
   'state.dir': opt.string('State directory (embedded Redis data)', '/var/lib/apf'),
   'cluster.prefix': opt.string('Prefix of every Redis key of this cluster', 'apf'),
   'cluster.concurrency': opt.int('Queue cycles one instance runs at once', 16, { min: 1 }),

@@ -29,6 +29,7 @@ import { runCycle, type CycleDeps, type CycleSummary } from './cycle-runner.ts';
 import { buildRuntimes, type RuntimeObservers, type Runtimes } from './runtimes.ts';
 import { startSideServices, type SideServices } from './side-services.ts';
 import { configError, connect, type Connections, type DaemonHooks, type DaemonOptions } from './daemon-setup.ts';
+import { resolveInstanceId } from '../util/instance-id.ts';
 
 export type { DaemonHooks, DaemonOptions } from './daemon-setup.ts';
 
@@ -118,8 +119,10 @@ export class FactoryDaemon {
     const loaded = await loadConfig({ dir: o.configDir });
     if (loaded.config === undefined) throw configError(loaded.problems);
     for (const w of loaded.problems) o.logger.warn({ problem: formatProblem(w) }, 'configuration warning');
+    // Before anything is connected: a bad id (from --instance or the hostname) is a usage error.
+    const instanceId = resolveInstanceId(o.instanceId, loaded.config.factory.cluster.instanceId, hostname());
     const conn = await connect(loaded.config, o);
-    const d = new FactoryDaemon(o, loaded.config, conn);
+    const d = new FactoryDaemon({ ...o, instanceId }, loaded.config, conn);
     await d.#begin();
     return d;
   }

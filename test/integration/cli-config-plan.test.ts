@@ -78,6 +78,16 @@ describe('cli: check-config and plan', () => {
     expect(r.stderr).toContain(`${join(dir, 'queues.conf')}:3:`);
   });
 
+  it('start: a bad --instance is refused before Redis is contacted, naming where it came from', async () => {
+    // redis.url names the discard port: a start that got as far as Redis would fail differently.
+    const dir = configDir({ 'autopyfactory.conf': `${FACTORY}redis.url = redis://127.0.0.1:9\nstate.dir = ${join(tmpdir(), 'apf-cli-state')}\n`, 'queues.conf': QUEUES });
+    const r = await runApf(['start', '--config', dir, '--allow-root', '--instance', 'node "1"'], { timeoutMs: 30_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('apf start: ');
+    expect(r.stderr).toContain('instance id "node \\"1\\"" (from --instance) must start with a letter or digit');
+    expect(r.stderr).not.toMatch(/redis|ECONNREFUSED/i);
+  });
+
   it('plan from snapshots: explains every step; unavailable sources block with a reason', async () => {
     const dir = configDir({ 'autopyfactory.conf': FACTORY, 'queues.conf': QUEUES });
     writeFileSync(

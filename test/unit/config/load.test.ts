@@ -94,6 +94,15 @@ describe('config/load', () => {
     expect(errors(bad.problems).map((p) => p.key)).toEqual(['cluster.spread_step']);
   });
 
+  it('reads instance.id and refuses one that cannot name a batch source or a pilot tag', async () => {
+    const id = async (v: string) => loadConfig({ dir: configDir({ 'autopyfactory.conf': `${FACTORY}instance.id = ${v}\n`, 'queues.conf': QUEUES }) });
+    expect((await id('node-1.example.org')).config?.factory.cluster.instanceId).toBe('node-1.example.org');
+    const bad = await id('node "1"');
+    expect(bad.config).toBeUndefined();
+    expect(errors(bad.problems).map((p) => [p.key, p.line])).toEqual([['instance.id', 9]]);
+    expect(errors(bad.problems)[0]?.message).toContain('only letters, digits');
+  });
+
   it('reports every problem at once, each with file:line, section and key', async () => {
     const dir = configDir({
       'autopyfactory.conf': `[Factory]\nfactoryAdminEmail = a@b\nbaseLogDir = /x\nbaseLogDirUrl = http://h\nfactory.sleep = often\n`,
@@ -237,6 +246,22 @@ b = %(a)s
     });
     const { problems } = await loadConfig({ dir });
     expect(errors(problems)[0]).toMatchObject({ section: 'Q', key: 'monitorsection', line: 7 });
+  });
+
+  it('refuses, at its header, a queue name that cannot name a log directory or a record field', async () => {
+    const body = 'enabled = True\nschedplugin = Null\nbatchstatusplugin = Condor\nbatchsubmitplugin = CondorLocal\nexecutable = /bin/true\n';
+    const dir = configDir({ 'autopyfactory.conf': FACTORY, 'queues.conf': `[OK]\n${body}[A\tB]\n${body}[we/ird:q]\n${body}[..]\n${body}[ANALY SPACE.x-1]\n${body}` });
+    const { config, problems } = await loadConfig({ dir });
+    expect(config).toBeUndefined();
+    expect(errors(problems).map((p) => [p.section, p.line, p.code])).toEqual([
+      ['A\tB', 7, 'APF_ERR_CONFIG_INVALID'],
+      ['..', 19, 'APF_ERR_CONFIG_INVALID'],
+    ]);
+    expect(errors(problems).map((p) => p.message)).toEqual([
+      'queue name "A\\tB" contains a control character (tab, newline…)',
+      'queue name ".." cannot name a directory of the pilot logs',
+    ]);
+    expect(formatProblem(errors(problems)[0] as ConfigProblem)).toContain(`${join(dir, 'queues.conf')}:7`);
   });
 
   it('fails with a clear error when the directory has no autopyfactory.conf', async () => {
