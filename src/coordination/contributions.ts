@@ -176,7 +176,12 @@ export class ContributionStore {
   #epoch: string | undefined;
   #last: { readonly sources: readonly SourceRecord[]; readonly submitted: readonly SubmittedEntry[] } = { sources: [], submitted: [] };
   #carried: ReadonlyMap<string, RememberedSource> = NOTHING_REMEMBERED;
-  /** Bumped by every local write, so a read begun before it is never handed to a later caller. */
+  /**
+   * Bumped by every write of this store, so a read begun before it is never handed to a later
+   * caller. The submitted-pilot records of fenced commits (QueueState.commit) are written by
+   * another object and not counted: like other instances' writes, only a `fresh` read is sure to
+   * see them, and the cycles read fresh (ClusterBatch).
+   */
   #writes = 0;
   #inflight: { readonly writes: number; readonly promise: Promise<ContributionsSnapshot> } | undefined;
 
