@@ -1,12 +1,15 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runApf } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('apf-cli-');
 
 /** A config directory with the given files. */
 function configDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'apf-cli-'));
+  const dir = tempDir();
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
     writeFileSync(join(dir, name), text);

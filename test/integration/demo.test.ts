@@ -1,13 +1,15 @@
 /** `npm run demo` (README's first command) works on a machine with only Node and redis-server. */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runApf } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('apf-demo-test-');
 
 describe('cli: demo', () => {
   it('runs a cluster against the simulators, shows cycles from several instances, and stops cleanly', { timeout: 150_000 }, async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'apf-demo-test-')), 'demo');
+    const dir = join(tempDir(), 'demo');
     const r = await runApf(['demo', '--dir', dir, '--duration', '45', '--instances', '2', '--web-port', '0'], { timeoutMs: 140_000 });
     expect(r.code).toBe(0);
     // the final summary (printed when stdout is not a terminal)

@@ -2,8 +2,7 @@
  * `apf run-once` end to end against both simulators, as an operator runs it: the real CLI in a
  * child process, the PanDA simulator over HTTP, the HTCondor simulator's executables first on PATH.
  */
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startPandaSim, type PandaSim } from '../../src/sim/panda/index.ts';
@@ -11,6 +10,9 @@ import { parseScenario } from '../../src/sim/panda/scenario.ts';
 import { updateState } from '../../src/sim/condor/admin.ts';
 import { runApf } from '../helpers/cli.ts';
 import { execa } from 'execa';
+import { tempDirs } from '../helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('apf-e2e-');
 
 interface RunRecord {
   queue: string;
@@ -61,7 +63,7 @@ function byQueue(records: RunRecord[]): Record<string, RunRecord> {
 describe('cli: run-once against the simulators', () => {
   beforeAll(async () => {
     panda = await startPandaSim({ port: 0, scenario: SCENARIO });
-    root = mkdtempSync(join(tmpdir(), 'apf-e2e-'));
+    root = tempDir();
     configDir = join(root, 'etc');
     stateDir = join(root, 'condor');
     binDir = join(root, 'bin');

@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import { ageInDays, diskCandidates, keepdaysResolver, parseDayName, planAgeRemovals } from '../../../src/cleanup/plan.ts';
+import { tempDirs } from '../../helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('apf-cleanplan-');
 
 describe('cleanup/plan', () => {
   it('accepts only real calendar dates as day directories', () => {
@@ -47,7 +49,7 @@ describe('cleanup/plan', () => {
   });
 
   it("takes a queue's own keepdays, else the factory's, by the queue's directory name", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'apf-cleanplan-'));
+    const dir = tempDir();
     writeFileSync(join(dir, 'autopyfactory.conf'), '[Factory]\nfactoryId = F\nfactoryAdminEmail = a@b.c\nbaseLogDir = /tmp/x\nbaseLogDirUrl = http://h:25880\ncleanlogs.keepdays = 5\n');
     writeFileSync(
       join(dir, 'queues.conf'),

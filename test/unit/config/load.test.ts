@@ -1,11 +1,13 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import { LayeredEntries } from '../../../src/config/layered.ts';
 import { formatProblem, type ConfigProblem, type ResolvedEntry } from '../../../src/config/types.ts';
+import { tempDirs } from '../../helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('apf-load-');
 
 const FACTORY = `[Factory]
 factoryId = TEST-factory
@@ -39,7 +41,7 @@ batchsubmit.condorlocal.environ = A=1
 
 /** Writes a config directory from {relative path: content}. */
 function configDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'apf-load-'));
+  const dir = tempDir();
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
     writeFileSync(join(dir, name), text);

@@ -1,11 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import { buildQueueRuntime } from '../../../src/core/queue-runtime.ts';
 import { buildRuntimes } from '../../../src/core/runtimes.ts';
 import { recordingLogger, WARN } from '../plugins/batch-submit/context.ts';
+import { tempDirs } from '../../helpers/temp-dirs.ts';
+
+const tempDir = tempDirs('apf-qrt-');
 
 const FACTORY = ['[Factory]', 'factoryId = t', 'factoryAdminEmail = a@example.org', 'baseLogDir = /tmp/apf-logs', 'baseLogDirUrl = http://localhost:25880', ''].join('\n');
 
@@ -13,7 +15,7 @@ const FACTORY = ['[Factory]', 'factoryId = t', 'factoryAdminEmail = a@example.or
 const NOOP_DEFAULTS = ['[DEFAULT]', 'enabled = True', 'batchstatusplugin = Condor', 'batchsubmitplugin = Noop', 'wmsstatusplugin = Static', 'schedplugin = Ready'];
 
 async function loaded(queues: string): Promise<NonNullable<Awaited<ReturnType<typeof loadConfig>>['config']>> {
-  const dir = mkdtempSync(join(tmpdir(), 'apf-qrt-'));
+  const dir = tempDir();
   writeFileSync(join(dir, 'autopyfactory.conf'), FACTORY);
   writeFileSync(join(dir, 'queues.conf'), queues);
   const { config, problems } = await loadConfig({ dir });
