@@ -23,7 +23,6 @@ import {
   decodeSubmittedMember,
   encodeSourceBody,
   snapshotHead,
-  submittedMember,
   SUBMITTED_TTL_MS,
   validCounts,
 } from './contributions-codec.ts';
@@ -31,7 +30,6 @@ import type { Keys } from './keys.ts';
 import type { SourceRecord } from './records.ts';
 import { CONTRIB_PUBLISH } from './lua/contrib-publish-3.ts';
 import { CONTRIB_READ_ALL } from './lua/contrib-read-all-2.ts';
-import { CONTRIB_SUBMITTED } from './lua/contrib-submitted-1.ts';
 
 /** The source id and owner of a batch source, from its batch status key (`local` or `<name>:<pool>`). */
 export function sourceIdFor(scheddKey: string, instanceId: string): { source: string; owner: string | null } {
@@ -76,11 +74,6 @@ export interface ContributionStoreOptions {
    * just before it are kept in case the publisher's clock runs ahead). @defaultValue 300 000 ms
    */
   readonly pruneMarginMs?: number;
-  /**
-   * Expiry of a submitted zset, renewed at every submission, so the entries of a source nobody
-   * publishes any more do not stay forever. @defaultValue 86 400 000 ms (a day)
-   */
-  readonly submittedTtlMs?: number;
 }
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
@@ -159,10 +152,8 @@ export class ContributionStore {
   readonly #redis: Redis;
   readonly #keys: Keys;
   readonly #pruneMarginMs: number;
-  readonly #submittedTtlMs: number;
   readonly #publish: ScriptFn;
   readonly #readAll: ScriptFn;
-  readonly #submitted: ScriptFn;
   /** Key templates for the read script: the part of a key before and after the source id. */
   readonly #snapKey: readonly [string, string];
   readonly #subKey: readonly [string, string];
@@ -189,10 +180,8 @@ export class ContributionStore {
     this.#redis = redis;
     this.#keys = keys;
     this.#pruneMarginMs = opts.pruneMarginMs ?? 300_000;
-    this.#submittedTtlMs = opts.submittedTtlMs ?? SUBMITTED_TTL_MS;
     this.#publish = script(redis, CONTRIB_PUBLISH);
     this.#readAll = script(redis, CONTRIB_READ_ALL);
-    this.#submitted = script(redis, CONTRIB_SUBMITTED);
     const split = (key: string): [string, string] => {
       const [pre, post] = key.split('\u0000');
       return [pre ?? '', post ?? ''];
@@ -232,26 +221,6 @@ export class ContributionStore {
     }
     const [written, seq, storedAt] = reply as [number, number, number];
     return { written: written === 1, seq, storedAt };
-  }
-
-  /**
-   * Records pilots submitted into `source` by a cycle (one script: ZADD of the member
-   * `<queue>\t<cycleId>\t<n>` with score `at`, and PEXPIRE of the zset), so the next cycle counts
-   * them before the next poll. Call it once per cycle and
-   * source with the total (or give each batch its own cycle id): the same member recorded twice
-   * is one entry, which also makes a retried call harmless. A dispatched cycle's record rides
-   * with its fenced commit instead (QueueState.commit `pilots`: same key, member and expiry).
-   *
-   * @throws ApfError `APF_ERR_REDIS`, `APF_ERR_USAGE` (bad names or numbers).
-   */
-  async recordSubmitted(source: string, queue: string, cycleId: string, n: number, at: number): Promise<void> {
-    const member = submittedMember(source, queue, cycleId, n, at);
-    this.#writes++;
-    try {
-      await this.#submitted(this.#keys.sourceSubmitted(source), at, member, this.#submittedTtlMs);
-    } catch (err) {
-      throw redisError(`recording submitted pilots of ${queue} into ${source}`, err);
-    }
   }
 
   /**
@@ -318,7 +287,7 @@ export class ContributionStore {
     const lost = this.#epoch !== undefined && epoch !== this.#epoch;
     // grouped by source only when a loss makes the previous read matter
     const previous = lost ? rememberRead(this.#last.sources, this.#last.submitted) : NOTHING_REMEMBERED;
-    const carried = this.#carried.size === 0 && !lost ? NOTHING_REMEMBERED : carryOver({ lost, previous, carried: this.#carried, present, now: Date.now(), maxAgeMs: this.#submittedTtlMs });
+    const carried = this.#carried.size === 0 && !lost ? NOTHING_REMEMBERED : carryOver({ lost, previous, carried: this.#carried, present, now: Date.now(), maxAgeMs: SUBMITTED_TTL_MS });
     this.#epoch = epoch;
     this.#last = { sources, submitted };
     this.#carried = carried;

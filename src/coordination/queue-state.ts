@@ -60,8 +60,8 @@ export interface CommitOptions {
   /** Also delete the lease key (it holds the caller's value: checked first). @defaultValue false */
   readonly releaseLease?: boolean;
   /**
-   * Pilots to record as submitted into their batch source (ContributionStore.recordSubmitted's
-   * entry, member `<queue>\t<cycleId>\t<n>`), written whether or not the fence accepts the commit:
+   * Pilots to record as submitted into their batch source (the entry ContributionStore.readAll
+   * reads, member `<queue>\t<cycleId>\t<n>`), written whether or not the fence accepts the commit:
    * the pilots exist either way. @defaultValue none
    */
   readonly pilots?: CommitPilots;
@@ -172,8 +172,8 @@ export class QueueState {
    * (TTL kept; a missing record or one of another token is left alone); with `releaseLease`,
    * also deletes the lease key (it holds our value: checked first), so the holder ends its lease
    * with {@link Lease.markReleased} and no round trip. Nothing is written when it rejects, except
-   * `pilots`: recorded first, whatever the fence says (the same entry as
-   * ContributionStore.recordSubmitted, so every instance counts them before the next poll).
+   * `pilots`: recorded first, whatever the fence says (an entry of the batch source's submitted
+   * zset, so every instance counts them before the next poll).
    *
    * @throws ApfError `APF_ERR_REDIS` when Redis fails, `APF_ERR_USAGE` for `pilots` that cannot be
    * recorded (bad source or queue name, count or time); then nothing is written.

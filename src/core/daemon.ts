@@ -74,10 +74,10 @@ export class FactoryDaemon {
   });
   readonly hooks: DaemonHooks = {};
 
-  private constructor(o: DaemonOptions, config: ApfConfig, conn: Connections) {
+  private constructor(o: DaemonOptions, config: ApfConfig, conn: Connections, instanceId: string) {
     this.#o = o;
     const c = config.factory.cluster;
-    this.instanceId = o.instanceId ?? c.instanceId ?? hostname();
+    this.instanceId = instanceId;
     this.owner = `${this.instanceId}:${process.pid}:${Date.now()}`;
     this.#log = o.logger.child({ instance: this.instanceId });
     this.keys = new Keys(c.prefix);
@@ -122,7 +122,7 @@ export class FactoryDaemon {
     // Before anything is connected: a bad id (from --instance or the hostname) is a usage error.
     const instanceId = resolveInstanceId(o.instanceId, loaded.config.factory.cluster.instanceId, hostname());
     const conn = await connect(loaded.config, o);
-    const d = new FactoryDaemon({ ...o, instanceId }, loaded.config, conn);
+    const d = new FactoryDaemon(o, loaded.config, conn, instanceId);
     await d.#begin();
     return d;
   }

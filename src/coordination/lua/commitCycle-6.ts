@@ -12,7 +12,7 @@
  * submission time, epoch ms), ARGV[11] the zset's expiry (ms).
  *
  * First, whatever the fence says, a given member is added to KEYS[6] and the zset's expiry
- * renewed (as ContributionStore.recordSubmitted does): the pilots are in the batch system even
+ * renewed (the only writer of those entries): the pilots are in the batch system even
  * when this process lost the queue, and every instance must count them until the next poll.
  * Then it returns `lease-lost` when the lease key does not hold the caller's value (expired,
  * released or taken by another owner), `stale-token` when a higher token has been seen, else `ok`

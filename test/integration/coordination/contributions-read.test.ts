@@ -3,7 +3,7 @@
  * change since the store last decoded it is neither sent again nor decoded again (the reply is a
  * few bytes instead of the whole snapshot), while a republished, removed or damaged one is seen at
  * once; of the submitted entries only those within the re-read window are sent again, unless one
- * was recorded late below it. Also: recordSubmitted is one command.
+ * was recorded late below it.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { Keys } from '../../../src/coordination/keys.ts';
 import type { SourceRecord } from '../../../src/coordination/records.ts';
 import type { BatchQueueInfo } from '../../../src/core/info.ts';
 import { useRedis } from '../../helpers/redis-server.ts';
+import { addSubmitted } from '../../helpers/submitted.ts';
 
 const server = useRedis();
 const clients: Redis[] = [];
@@ -72,10 +73,11 @@ describe('coordination/contributions', () => {
 
   it('still returns the submitted entries of an unchanged snapshot, newest ones included', async () => {
     const k = new Keys(`cr${++prefixSeq}`);
-    const store = new ContributionStore(client(), k);
+    const c = client();
+    const store = new ContributionStore(c, k);
     await store.publish(rec('condor:local@x', T0, queues(10, 0), 'x'));
     expect((await store.readAll()).submitted).toEqual([]);
-    await store.recordSubmitted('condor:local@x', 'ANALY_SITE_1_ucore', 'c1', 2, T0 + 5);
+    await addSubmitted(c, k, 'condor:local@x', 'ANALY_SITE_1_ucore', 'c1', 2, T0 + 5);
     const after = await store.readAll();
     expect(after.sources.map((s) => s.source)).toEqual(['condor:local@x']);
     expect(after.submitted).toEqual([{ source: 'condor:local@x', queue: 'ANALY_SITE_1_ucore', cycleId: 'c1', n: 2, at: T0 + 5 }]);
@@ -102,23 +104,6 @@ describe('coordination/contributions', () => {
     expect(back?.queues['ANALY_SITE_0_ucore']?.pending).toBe(9);
   });
 
-  it('records a submission with one command', async () => {
-    const k = new Keys(`cr${++prefixSeq}`);
-    const c = client();
-    const store = new ContributionStore(c, k);
-    const stats = async (): Promise<Map<string, number>> =>
-      new Map([...(await c.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])]));
-    await store.recordSubmitted('condor:s:p', 'A', 'A:1:1', 1, T0); // loads the script
-    const before = await stats();
-    await store.recordSubmitted('condor:s:p', 'A', 'A:2:1', 3, T0 + 1);
-    const after = await stats();
-    const sent = ['evalsha', 'multi', 'exec', 'zadd', 'pexpire'].map((cmd) => [cmd, (after.get(cmd) ?? 0) - (before.get(cmd) ?? 0)]);
-    // one EVALSHA from the client; the ZADD and PEXPIRE ran inside it
-    expect(Object.fromEntries(sent)).toEqual({ evalsha: 1, multi: 0, exec: 0, zadd: 1, pexpire: 1 });
-    expect(await c.pttl(k.sourceSubmitted('condor:s:p'))).toBeGreaterThan(86_000_000);
-    expect(await c.zrange(k.sourceSubmitted('condor:s:p'), '0', '-1')).toEqual(['A\tA:1:1\t1', 'A\tA:2:1\t3']);
-  });
-
   describe('submitted entries of an unchanged snapshot', () => {
     const SRC = 'condor:local@x';
     /** What a store that never read before gets: the whole list, in one read. */
@@ -126,11 +111,12 @@ describe('coordination/contributions', () => {
 
     it('are sent again only from the re-read window on; one recorded late below it makes the next read send them all', async () => {
       const k = new Keys(`cr${++prefixSeq}`);
-      const store = new ContributionStore(client(), k);
+      const c = client();
+      const store = new ContributionStore(c, k);
       const stats = client();
       await store.publish(rec(SRC, T0, queues(10, 0), 'x'));
       // 2,000 entries over 50 s, as a busy source has them before its next poll
-      for (let i = 0; i < 2000; i++) await store.recordSubmitted(SRC, `ANALY_SITE_${i % 10}_ucore`, `ANALY_SITE_${i % 10}_ucore:${T0 + i}:7`, 2, T0 + 1000 + i * 25);
+      for (let i = 0; i < 2000; i++) await addSubmitted(c, k, SRC, `ANALY_SITE_${i % 10}_ucore`, `ANALY_SITE_${i % 10}_ucore:${T0 + i}:7`, 2, T0 + 1000 + i * 25);
       const b0 = await bytesOut(stats);
       const first = await store.readAll();
       const b1 = await bytesOut(stats);
@@ -146,8 +132,8 @@ describe('coordination/contributions', () => {
       expect(second.submitted[0]).toBe(first.submitted[0]);
 
       // new entries, one of them recorded late, 30 s below the newest: the whole list again
-      await store.recordSubmitted(SRC, 'ANALY_SITE_1_ucore', 'new-1', 1, T0 + 52_000);
-      await store.recordSubmitted(SRC, 'ANALY_SITE_2_ucore', 'late-1', 1, T0 + 52_000 - 3 * REREAD_WINDOW_MS);
+      await addSubmitted(c, k, SRC, 'ANALY_SITE_1_ucore', 'new-1', 1, T0 + 52_000);
+      await addSubmitted(c, k, SRC, 'ANALY_SITE_2_ucore', 'late-1', 1, T0 + 52_000 - 3 * REREAD_WINDOW_MS);
       const b4 = await bytesOut(stats);
       const third = await store.readAll();
       const b5 = await bytesOut(stats);
@@ -167,7 +153,8 @@ describe('coordination/contributions', () => {
 
     it('read after read, equal to a first read whatever is recorded, late or not, and however sources are republished', async () => {
       const k = new Keys(`cr${++prefixSeq}`);
-      const store = new ContributionStore(client(), k);
+      const c = client();
+      const store = new ContributionStore(c, k);
       const ids = ['condor:local@a', 'condor:local@b', 'condor:ce1:pool'];
       let clock = T0;
       for (const id of ids) await store.publish(rec(id, clock, queues(5, 0), id.startsWith('condor:local@') ? id.slice(13) : null));
@@ -185,7 +172,7 @@ describe('coordination/contributions', () => {
           const source = ids[rand(ids.length)] as string;
           // mostly on time, some a little late (inside the window), some far below it
           const late = rand(10) === 0 ? 2 * REREAD_WINDOW_MS + rand(20_000) : rand(4) === 0 ? rand(REREAD_WINDOW_MS) : 0;
-          await store.recordSubmitted(source, `ANALY_SITE_${rand(5)}_ucore`, `c${++cycles}`, 1 + rand(3), clock - late);
+          await addSubmitted(c, k, source, `ANALY_SITE_${rand(5)}_ucore`, `c${++cycles}`, 1 + rand(3), clock - late);
         }
         if (rand(6) === 0) {
           const source = ids[rand(ids.length)] as string;

@@ -235,7 +235,7 @@ describe('coordination/queue-state', () => {
     expect(await state.commit('Q', a, record('Q', a, { slot: 1000, outcome: 'nothing', n: 0, submit: 0, jobIds: [] }))).toEqual({ ok: true });
     expect(await redisCall(server(), ['EXISTS', keys.sourceSubmitted(src)])).toBe(0);
     expect(await entries()).toEqual([]);
-    // Pilots: the entry ContributionStore.recordSubmitted would write, with the zset's expiry (a day).
+    // Pilots: the submitted-pilots entry of the batch source, with the zset's expiry (a day).
     const rec = record('Q', a, { slot: 1000 });
     expect(await state.commit('Q', a, rec, { pilots: { source: src, n: 2, at: NOW - 10 } })).toEqual({ ok: true });
     expect(await entries()).toEqual([{ source: src, queue: 'Q', cycleId: rec.cycleId, n: 2, at: NOW - 10 }]);

@@ -15,6 +15,7 @@ import type { CycleRecord } from '../../../src/coordination/records.ts';
 import { ClusterBatch } from '../../../src/core/cluster-batch.ts';
 import { silentLogger } from '../../../src/logging/logger.ts';
 import { useRedis } from '../../helpers/redis-server.ts';
+import { addSubmitted } from '../../helpers/submitted.ts';
 
 const keys = new Keys('apfcb');
 const log = silentLogger();
@@ -54,7 +55,7 @@ describe('core/cluster-batch', () => {
     };
     expect(await pending()).toBe(0);
     // Another instance submits 3 pilots of Q (after this instance's read).
-    await new ContributionStore(other, keys).recordSubmitted(SOURCE, 'Q', 'Q:1:1', 3, Date.now());
+    await addSubmitted(other, keys, SOURCE, 'Q', 'Q:1:1', 3, Date.now());
     expect(await pending(), 'the cache still answers').toBe(0);
     expect(await pending(Date.now()), 'a read after the submission').toBe(3);
     expect(await pending(), 'and that read is the new cache').toBe(3);
